@@ -1,0 +1,256 @@
+"""The monitor registry: ``from monitoring.register import monitor``.
+
+Modelled on ``django.contrib.admin.site``: one :class:`MonitorRegistry` per
+process, filled by ``monitoring.py`` modules found by :func:`autodiscover`.
+"""
+
+from __future__ import annotations
+
+import difflib
+import time
+from collections.abc import Callable, Iterator
+from contextlib import ContextDecorator
+from datetime import datetime
+from typing import Any
+
+from django.core.exceptions import ImproperlyConfigured
+from django.core.validators import slug_re
+from django.utils.module_loading import autodiscover_modules
+
+from monitoring.exceptions import AlreadyRegistered, NotRegistered
+from monitoring.models import _MISSING, MONITOR_BASES, MonitorBase
+
+__all__ = ["AlreadyRegistered", "Monitor", "MonitorRegistry", "NotRegistered", "monitor"]
+
+
+class Timer(ContextDecorator):
+    """Measure a block or a function call and add its duration in milliseconds."""
+
+    def __init__(self, handle: Monitor, dimensions: dict[str, Any]):
+        self.handle = handle
+        self.dimensions = dimensions
+        self._starts: list[float] = []
+
+    def __enter__(self) -> Timer:
+        # A stack, so one Timer used as a decorator survives recursion and threads
+        # that share it one call at a time.
+        self._starts.append(time.perf_counter())
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        elapsed_ms = (time.perf_counter() - self._starts.pop()) * 1000
+        self.handle.add(elapsed_ms, **self.dimensions)
+
+
+class Monitor:
+    """One registered monitor, as returned by ``monitor.get(name)``.
+
+    Record data with :meth:`add` (and :meth:`time` for durations); the
+    presentation options given to ``register()`` are attributes.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        view: Callable[..., Any],
+        model: type[MonitorBase],
+        *,
+        title: str | None = None,
+        category: str | None = None,
+        order: int | None = None,
+        unit: str | None = None,
+        description: str | None = None,
+    ):
+        self.name = name
+        self.view = view
+        self.model = model
+        self.title = title or name.replace("_", " ").replace("-", " ").capitalize()
+        self.category = category or ""
+        self.order = 0 if order is None else order
+        self.unit = unit or ""
+        self.description = description or ""
+
+    def __repr__(self) -> str:
+        return f"<Monitor {self.name!r}: {self.model._meta.label}>"
+
+    @property
+    def kind(self) -> str:
+        """Return ``"count"``, ``"value"`` or ``"duration"``, from the model's base."""
+        return self.model.kind
+
+    def add(self, value: Any = _MISSING, at: datetime | None = None, **dimensions: Any) -> None:
+        """Record one data point; raise TypeError/ValueError for bad input and record nothing.
+
+        ``value`` defaults to 1 for counts and is required for the other kinds.
+        """
+        self.model.add(value, at, **dimensions)
+
+    def time(self, **dimensions: Any) -> Timer:
+        """Return a context manager and decorator that records how long its block took.
+
+        Only duration monitors (built on ``DurationBase``) can be timed.
+        """
+        if self.kind != "duration":
+            raise TypeError(
+                f"Monitor {self.name!r} is a {self.kind} monitor; time() needs one built on "
+                f"DurationBase."
+            )
+        # Validate now, so a typo fails where it is written rather than after the work.
+        self.model.clean_dimensions(dimensions)
+        return Timer(self, dimensions)
+
+
+def _model_of(view: Callable[..., Any]) -> type | None:
+    initkwargs = getattr(view, "view_initkwargs", None) or {}
+    if initkwargs.get("model") is not None:
+        return initkwargs["model"]
+    return getattr(getattr(view, "view_class", None), "model", None)
+
+
+class MonitorRegistry:
+    """Keep the monitors of one process, by name.
+
+    ``monitoring.register.monitor`` is the instance everybody uses; make
+    another only to test or to keep a separate set.
+    """
+
+    def __init__(self) -> None:
+        # autodiscover_modules() copies and restores this attribute if a module fails.
+        self._registry: dict[str, Monitor] = {}
+
+    def register(
+        self,
+        name: str,
+        view: Callable[..., Any],
+        *,
+        title: str | None = None,
+        category: str | None = None,
+        order: int | None = None,
+        unit: str | None = None,
+        description: str | None = None,
+    ) -> Monitor:
+        """Register ``view`` (made by ``as_view(model=...)``) as the monitor ``name``.
+
+        If the name is already registered, raise AlreadyRegistered. If the
+        name is not a slug, raise ValueError. If the view has no model, or the
+        model is abstract, not built on a monitoring base, already used by
+        another monitor, or of a kind the view cannot show, raise
+        ImproperlyConfigured.
+        """
+        if not isinstance(name, str) or not slug_re.match(name):
+            raise ValueError(
+                f"Monitor name {name!r} is not a slug: use only letters, numbers, "
+                f"underscores and hyphens, as in 'user_count'."
+            )
+        if name in self._registry:
+            raise AlreadyRegistered(
+                f"The monitor {name!r} is already registered "
+                f"(model {self._registry[name].model._meta.label}). "
+                f"Unregister it first or choose another name."
+            )
+        if isinstance(view, type):
+            raise ImproperlyConfigured(
+                f"Monitor {name!r}: register a view function, not the class {view.__name__}; "
+                f"pass {view.__name__}.as_view(model=YourModel)."
+            )
+        if not callable(view):
+            raise ImproperlyConfigured(f"Monitor {name!r}: the view {view!r} is not callable.")
+        model = _model_of(view)
+        if model is None:
+            raise ImproperlyConfigured(
+                f"Monitor {name!r} has no model. Pass one to the view: "
+                f"IntegerCountView.as_view(model=YourModel)."
+            )
+        if not (isinstance(model, type) and issubclass(model, MONITOR_BASES)):
+            bases = ", ".join(base.__name__ for base in MONITOR_BASES)
+            raise ImproperlyConfigured(
+                f"Monitor {name!r}: the model {model!r} is not built on one of "
+                f"monitoring's bases ({bases})."
+            )
+        if model._meta.abstract:
+            raise ImproperlyConfigured(
+                f"Monitor {name!r}: the model {model.__name__} is abstract; "
+                f"register a concrete subclass of it."
+            )
+        if "at" in model.dimension_names():
+            raise ImproperlyConfigured(
+                f"Monitor {name!r}: the model {model._meta.label} has a field named 'at', "
+                f"which add() takes as the time of the data point; rename the field."
+            )
+        view_kinds = getattr(getattr(view, "view_class", None), "kinds", None)
+        if view_kinds and model.kind not in view_kinds:
+            raise ImproperlyConfigured(
+                f"Monitor {name!r}: {view.view_class.__name__} shows {' or '.join(view_kinds)} "
+                f"monitors, but {model._meta.label} is a {model.kind} monitor."
+            )
+        for other in self._registry.values():
+            if other.model is model:
+                raise ImproperlyConfigured(
+                    f"Monitor {name!r}: the model {model._meta.label} already belongs to "
+                    f"the monitor {other.name!r}; give each monitor a model of its own."
+                )
+        handle = Monitor(
+            name,
+            view,
+            model,
+            title=title,
+            category=category,
+            order=order,
+            unit=unit,
+            description=description,
+        )
+        self._registry[name] = handle
+        return handle
+
+    def unregister(self, name: str) -> None:
+        """Remove the monitor ``name``. If it isn't registered, raise NotRegistered."""
+        self.get(name)
+        del self._registry[name]
+
+    def is_registered(self, name: str) -> bool:
+        """Return True if a monitor is registered under ``name``."""
+        return name in self._registry
+
+    def get(self, name: str) -> Monitor:
+        """Return the monitor ``name``. If it isn't registered, raise NotRegistered."""
+        try:
+            return self._registry[name]
+        except (KeyError, TypeError):
+            raise NotRegistered(self._not_registered_message(name)) from None
+
+    def get_for_model(self, model: type[MonitorBase]) -> Monitor | None:
+        """Return the monitor that records into ``model``, or None."""
+        for handle in self._registry.values():
+            if handle.model is model:
+                return handle
+        return None
+
+    def _not_registered_message(self, name: object) -> str:
+        message = f"No monitor named {name!r}."
+        if not self._registry:
+            return (
+                f"{message} No monitors are registered: is 'monitoring' in INSTALLED_APPS, "
+                f"and does your app's monitoring.py call monitor.register()?"
+            )
+        close = difflib.get_close_matches(str(name), list(self._registry), n=3, cutoff=0.6)
+        if close:
+            return f"{message} Did you mean {' or '.join(repr(c) for c in close)}?"
+        return f"{message} Registered monitors: {', '.join(sorted(self._registry))}."
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._registry
+
+    def __len__(self) -> int:
+        return len(self._registry)
+
+    def __iter__(self) -> Iterator[Monitor]:
+        """Yield the monitors in dashboard order: by category, then order, then name."""
+        return iter(sorted(self._registry.values(), key=lambda m: (m.category, m.order, m.name)))
+
+
+monitor = MonitorRegistry()
+
+
+def autodiscover() -> None:
+    """Import the ``monitoring`` module of every installed app, so they can register."""
+    autodiscover_modules("monitoring", register_to=monitor)

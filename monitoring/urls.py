@@ -1,0 +1,14 @@
+"""Include with ``path("monitoring/", include("monitoring.urls"))``."""
+
+from django.urls import path
+
+from monitoring import views
+
+app_name = "monitoring"
+
+urlpatterns = [
+    path("", views.DashboardView.as_view(), name="dashboard"),
+    # Looked up by name per request, so monitors registered after this module
+    # was imported still get a URL.
+    path("<slug:name>/", views.monitor_detail, name="monitor"),
+]

@@ -1,0 +1,40 @@
+"""Set up and serve the demo: migrate, sample data, a staff user, runserver."""
+
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+from test_app.management.commands.monitoring_sample_data import SAMPLE_MODELS
+
+USERNAME = "admin"
+PASSWORD = "monitoring"
+
+
+class Command(BaseCommand):
+    help = "Migrate, fill sample data on first run, create a staff user and start the server."
+
+    def add_arguments(self, parser):
+        parser.add_argument("addrport", nargs="?", default="127.0.0.1:8000", help="Where to serve.")
+        parser.add_argument(
+            "--no-serve", action="store_true", help="Set everything up, but don't serve."
+        )
+
+    def handle(self, *args, addrport, no_serve, **options):
+        call_command("migrate", interactive=False, verbosity=0)
+        if not any(model.objects.exists() for model in SAMPLE_MODELS):
+            call_command("monitoring_sample_data", stdout=self.stdout)
+        user_model = get_user_model()
+        user = user_model.objects.filter(username=USERNAME).first()
+        if user is None:
+            user_model.objects.create_superuser(USERNAME, "admin@example.com", PASSWORD)
+        elif not user.is_staff or not user.check_password(PASSWORD):
+            user.is_staff = user.is_superuser = user.is_active = True
+            user.set_password(PASSWORD)
+            user.save()
+        host = addrport if ":" in addrport else f"127.0.0.1:{addrport}"
+        self.stdout.write(
+            self.style.SUCCESS(f"\n  Dashboard: http://{host}/monitoring/\n")
+            + f"  Staff login: {USERNAME} / {PASSWORD}\n"
+        )
+        if not no_serve:
+            call_command("runserver", addrport, use_reloader=False)

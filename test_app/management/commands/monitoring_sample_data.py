@@ -1,0 +1,110 @@
+"""Fill the demo monitors with realistic data: daily and weekly rhythm, noise, bursts."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import random
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from django.utils import timezone
+
+from test_app.models import (
+    MonitorLoadAverage,
+    MonitorLoginCount,
+    MonitorOrderCount,
+    MonitorQueueLength,
+    MonitorRequestTime,
+    MonitorUserCount,
+)
+
+SAMPLE_MODELS = [
+    MonitorUserCount,
+    MonitorLoginCount,
+    MonitorOrderCount,
+    MonitorQueueLength,
+    MonitorLoadAverage,
+    MonitorRequestTime,
+]
+
+
+def activity(at: dt.datetime) -> float:
+    """Return how busy the site is at ``at``, local time: 0 at night, ~1 mid-afternoon."""
+    local = timezone.localtime(at)
+    hour = local.hour + local.minute / 60
+    daily = max(0.05, math.sin((hour - 6) / 24 * 2 * math.pi)) if 6 <= hour <= 24 else 0.05
+    weekly = 0.55 if local.weekday() >= 5 else 1.0
+    return daily * weekly
+
+
+class Command(BaseCommand):
+    help = "Fill the demo monitors with sample data for the last --days days."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--days", type=int, default=90, help="How many days (default 90).")
+        parser.add_argument("--seed", type=int, default=2013, help="Random seed (default 2013).")
+        parser.add_argument(
+            "--clear", action="store_true", help="Delete existing sample rows first."
+        )
+
+    def handle(self, *args, days, seed, clear, **options):
+        if not 1 <= days <= 3650:
+            raise CommandError(f"--days must be from 1 to 3650, got {days}.")
+        rng = random.Random(seed)
+        end = timezone.now().replace(second=0, microsecond=0)
+        start = end - dt.timedelta(days=days)
+        with transaction.atomic():
+            if clear:
+                for model in SAMPLE_MODELS:
+                    model.objects.all().delete()
+            counts = {model: 0 for model in SAMPLE_MODELS}
+            rows: dict[type, list] = {model: [] for model in SAMPLE_MODELS}
+            step = dt.timedelta(minutes=10)
+            at = start
+            queue = 5.0
+            while at < end:
+                busy = activity(at)
+                # A burst: a marketing mail or an outage, a few times a month.
+                burst = 6.0 if rng.random() < 0.002 else 1.0
+                for _ in range(self.poisson(rng, 0.25 * busy * burst)):
+                    rows[MonitorUserCount].append(MonitorUserCount(created=self.jitter(rng, at)))
+                for _ in range(self.poisson(rng, 1.2 * busy * burst)):
+                    rows[MonitorLoginCount].append(MonitorLoginCount(created=self.jitter(rng, at)))
+                for _ in range(self.poisson(rng, 0.8 * busy * burst)):
+                    plan = rng.choices(["free", "pro", "team"], weights=[6, 3, 1])[0]
+                    rows[MonitorOrderCount].append(
+                        MonitorOrderCount(created=self.jitter(rng, at), plan=plan)
+                    )
+                queue = max(0.0, queue * 0.8 + rng.gauss(12 * busy * burst, 3) * 0.2)
+                rows[MonitorQueueLength].append(MonitorQueueLength(created=at, value=round(queue)))
+                load = max(0.0, 0.3 + 2.2 * busy * burst + rng.gauss(0, 0.15))
+                rows[MonitorLoadAverage].append(
+                    MonitorLoadAverage(created=at, value=round(load, 2))
+                )
+                for _ in range(self.poisson(rng, 4 * busy + 0.5)):
+                    ms = rng.lognormvariate(math.log(80 + 60 * busy * burst), 0.6)
+                    rows[MonitorRequestTime].append(
+                        MonitorRequestTime(created=self.jitter(rng, at), value=round(ms, 2))
+                    )
+                at += step
+            for model, objs in rows.items():
+                model.objects.bulk_create(objs, batch_size=2000)
+                counts[model] = len(objs)
+        for model, count in counts.items():
+            self.stdout.write(f"{model._meta.label}: {count} rows")
+        self.stdout.write(self.style.SUCCESS(f"Sample data for {days} days written."))
+
+    @staticmethod
+    def jitter(rng: random.Random, at: dt.datetime) -> dt.datetime:
+        return at + dt.timedelta(seconds=rng.uniform(0, 600))
+
+    @staticmethod
+    def poisson(rng: random.Random, mean: float) -> int:
+        # Knuth's method: fine for the small means used here.
+        limit, k, p = math.exp(-mean), 0, 1.0
+        while True:
+            p *= rng.random()
+            if p <= limit:
+                return k
+            k += 1

@@ -1,0 +1,110 @@
+"""The wheel and sdist carry the templates, static files and migrations."""
+
+import subprocess
+import sys
+import tarfile
+import textwrap
+import zipfile
+from pathlib import Path
+
+import pytest
+
+import monitoring
+
+ROOT = Path(__file__).resolve().parent.parent
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def dist(tmp_path_factory):
+    out = tmp_path_factory.mktemp("dist")
+    subprocess.run(
+        [sys.executable, "-m", "build", "--wheel", "--sdist", "--outdir", str(out), str(ROOT)],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    return out
+
+
+def test_wheel_contains_templates_static_and_migrations(dist):
+    (wheel,) = dist.glob("*.whl")
+    assert wheel.name == f"django_monitoring-{monitoring.__version__}-py3-none-any.whl"
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for expected in [
+        "monitoring/templates/monitoring/base.html",
+        "monitoring/templates/monitoring/dashboard.html",
+        "monitoring/static/monitoring/css/monitoring.css",
+        "monitoring/migrations/__init__.py",
+        "monitoring/apps.py",
+    ]:
+        assert expected in names
+    assert not any(name.startswith(("test_app/", "tests/")) for name in names)
+
+
+def test_sdist_contains_docs_tests_and_license(dist):
+    (sdist,) = dist.glob("*.tar.gz")
+    with tarfile.open(sdist) as archive:
+        names = {name.split("/", 1)[1] for name in archive.getnames() if "/" in name}
+    for expected in [
+        "LICENSE",
+        "README.rst",
+        "CHANGELOG.rst",
+        "docs/index.rst",
+        "tests/test_register.py",
+        "test_app/models.py",
+        "monitoring/templates/monitoring/dashboard.html",
+    ]:
+        assert expected in names
+
+
+def test_installed_wheel_imports_and_renders(dist, tmp_path):
+    (wheel,) = dist.glob("*.whl")
+    target = tmp_path / "site"
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--no-deps",
+            "--no-index",
+            "--target",
+            str(target),
+            str(wheel),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    script = textwrap.dedent(
+        """
+        import django
+        from django.conf import settings
+        settings.configure(
+            INSTALLED_APPS=["django.contrib.auth", "django.contrib.contenttypes", "monitoring"],
+            TEMPLATES=[{"BACKEND": "django.template.backends.django.DjangoTemplates",
+                        "APP_DIRS": True}],
+            DATABASES={"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}},
+            ROOT_URLCONF="monitoring.urls", STATIC_URL="/static/",
+        )
+        django.setup()
+        import monitoring
+        from django.template.loader import get_template
+        print(monitoring.__file__)
+        print(get_template("monitoring/dashboard.html").origin.name)
+        """
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=tmp_path,
+        env={"PYTHONPATH": str(target), "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith(str(target))
+    assert lines[1].startswith(str(target))
