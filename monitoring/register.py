@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import ContextDecorator
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ImproperlyConfigured
 from django.core.validators import slug_re
@@ -19,6 +19,9 @@ from django.utils.module_loading import autodiscover_modules
 
 from monitoring.exceptions import AlreadyRegistered, NotRegistered
 from monitoring.models import _MISSING, MONITOR_BASES, MonitorBase
+
+if TYPE_CHECKING:
+    from monitoring.queries import Series
 
 __all__ = ["AlreadyRegistered", "Monitor", "MonitorRegistry", "NotRegistered", "monitor"]
 
@@ -84,6 +87,12 @@ class Monitor:
         ``value`` defaults to 1 for counts and is required for the other kinds.
         """
         self.model.add(value, at, **dimensions)
+
+    def series(self, **kwargs: Any) -> Series:
+        """Return this monitor's data as a series; see :func:`monitoring.queries.get_series`."""
+        from monitoring.queries import get_series
+
+        return get_series(self, **kwargs)
 
     def time(self, **dimensions: Any) -> Timer:
         """Return a context manager and decorator that records how long its block took.

@@ -10,11 +10,14 @@ here is staff-only.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any, ClassVar
 
+from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.cache import never_cache
@@ -35,6 +38,10 @@ __all__ = [
     "ValueView",
     "monitor_detail",
 ]
+
+
+#: The stat each kind shows when a view does not set one.
+DEFAULT_STATS = {"count": "sum", "value": "avg", "duration": "count"}
 
 
 def has_access(request: HttpRequest) -> bool:
@@ -71,8 +78,9 @@ class MonitorView(StaffRequiredMixin, View):
     model: type[MonitorBase] | None = None
     #: The kinds of model this view can show; empty means any.
     kinds: ClassVar[tuple[str, ...]] = ()
-    #: The aggregate of each daily bucket: sum, avg, min, max or count.
-    stat: str = "sum"
+    #: The stat of each daily bucket (see ``monitoring.queries.STATS``); None picks
+    #: the kind's default: sum for counts, avg for gauges, count for durations.
+    stat: str | None = None
     http_method_names: ClassVar[list[str]] = ["get", "head", "options"]
 
     def get_monitor(self) -> Monitor:
@@ -91,20 +99,35 @@ class MonitorView(StaffRequiredMixin, View):
             )
         return handle
 
+    def get_stat(self, handle: Monitor) -> str:
+        """Return the stat this view shows for ``handle``."""
+        stat = self.stat or DEFAULT_STATS[handle.kind]
+        if stat not in queries.STATS[handle.kind]:
+            raise ImproperlyConfigured(
+                f"{type(self).__name__}.stat is {stat!r}, which a {handle.kind} monitor "
+                f"does not have; choose one of {', '.join(queries.STATS[handle.kind])}."
+            )
+        return stat
+
     def get_data(self, handle: Monitor) -> dict[str, Any]:
         """Return the JSON-ready data: the monitor's description and its daily buckets."""
         days = conf.DEFAULT_DAYS
-        buckets = queries.daily_series(handle, self.stat, days=days)
+        today = timezone.localdate() if settings.USE_TZ else dt.date.today()
+        start = dt.datetime.combine(today - dt.timedelta(days=days - 1), dt.time())
+        end = dt.datetime.combine(today + dt.timedelta(days=1), dt.time())
+        series = queries.get_series(handle, start=start, end=end, resolution="day")
+        stat = self.get_stat(handle)
         return {
             "name": handle.name,
             "title": handle.title,
             "kind": handle.kind,
             "unit": handle.unit,
-            "stat": self.stat,
-            "resolution": "day",
+            "stat": stat,
+            "resolution": series.resolution,
             "timezone": str(queries.site_timezone()),
             "points": [
-                {"start": bucket.start.isoformat(), "value": bucket.value} for bucket in buckets
+                {"start": bucket.isoformat(), "value": value}
+                for bucket, value in zip(series.buckets, series.values[stat], strict=True)
             ],
         }
 

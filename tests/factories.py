@@ -25,7 +25,19 @@ class StaffFactory(UserFactory):
     is_staff = True
 
 
-class UserCountFactory(factory.django.DjangoModelFactory):
+class DataPointFactory(factory.django.DjangoModelFactory):
+    """Record data points through the public ``add()``, as an application would."""
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def _create(cls, model_class, *args, value, created, **dimensions):
+        model_class.add(value, at=created, **dimensions)
+        return model_class(value=value, created=created, **dimensions)
+
+
+class UserCountFactory(DataPointFactory):
     class Meta:
         model = models.MonitorUserCount
 
@@ -40,7 +52,7 @@ class OrderCountFactory(UserCountFactory):
     plan = "free"
 
 
-class QueueLengthFactory(factory.django.DjangoModelFactory):
+class QueueLengthFactory(DataPointFactory):
     class Meta:
         model = models.MonitorQueueLength
 
@@ -48,7 +60,7 @@ class QueueLengthFactory(factory.django.DjangoModelFactory):
     created = factory.LazyFunction(timezone.now)
 
 
-class RequestTimeFactory(factory.django.DjangoModelFactory):
+class RequestTimeFactory(DataPointFactory):
     class Meta:
         model = models.MonitorRequestTime
 

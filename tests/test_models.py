@@ -6,6 +6,7 @@ from fractions import Fraction
 import pytest
 from django.db import models as dj_models
 from django.test import override_settings
+from django.test.utils import isolate_apps
 from django.utils import timezone
 
 from monitoring.models import (
@@ -191,3 +192,15 @@ def test_invalid_dimension_value_names_the_dimension():
 def test_str_of_a_row():
     row = MonitorUserCount(value=2, created=dt.datetime(2024, 5, 1, 8, 0, tzinfo=dt.timezone.utc))
     assert str(row) == "2 at 2024-05-01 08:00:00"
+
+
+@isolate_apps("test_app")
+def test_a_dimension_without_default_is_required():
+    class MonitorRegionCount(IntegerCountBase):
+        region = dj_models.CharField(max_length=10)
+
+        class Meta:
+            app_label = "test_app"
+
+    with pytest.raises(TypeError, match="missing the dimension 'region', which has no default"):
+        MonitorRegionCount.add(1)

@@ -1,0 +1,200 @@
+"""The query layer's contract: buckets, fills, stats, summaries, filters and splits."""
+
+import datetime as dt
+import zoneinfo
+
+import pytest
+from django.test import override_settings
+
+from monitoring.exceptions import NotRegistered
+from monitoring.queries import (
+    MAX_POINTS,
+    STATS,
+    bucket_starts,
+    choose_resolution,
+    get_series,
+)
+from monitoring.register import monitor
+
+pytestmark = pytest.mark.django_db
+
+UTC = dt.timezone.utc
+BERLIN = zoneinfo.ZoneInfo("Europe/Berlin")
+T0 = dt.datetime(2024, 6, 3, 12, 0, tzinfo=UTC)  # a Monday
+
+
+def add(name, value, at, **dimensions):
+    monitor.get(name).add(value, at=at, **dimensions)
+
+
+@pytest.mark.parametrize(
+    ("span", "resolution"),
+    [
+        (dt.timedelta(hours=1), "minute"),
+        (dt.timedelta(hours=24), "minute"),
+        (dt.timedelta(days=7), "hour"),
+        (dt.timedelta(days=30), "hour"),
+        (dt.timedelta(days=62), "hour"),
+        (dt.timedelta(days=90), "day"),
+        (dt.timedelta(days=365), "day"),
+    ],
+)
+def test_auto_resolution_keeps_series_short(span, resolution):
+    assert choose_resolution(T0 - span, T0) == resolution
+    series = get_series("user_count", start=T0 - span, end=T0)
+    assert series.resolution == resolution
+    assert len(series.buckets) <= MAX_POINTS + 1
+
+
+def test_hour_buckets_are_utc_and_filled_with_zero_for_counts():
+    add("user_count", 2, T0 + dt.timedelta(minutes=5))
+    add("user_count", 3, T0 + dt.timedelta(minutes=59, seconds=59))
+    add("user_count", 4, T0 + dt.timedelta(hours=2))
+    series = get_series("user_count", start=T0, end=T0 + dt.timedelta(hours=4), resolution="hour")
+    assert series.kind == "count"
+    assert series.buckets == [T0 + dt.timedelta(hours=h) for h in range(4)]
+    assert series.values == {"sum": [5, 0, 4, 0]}
+    assert series.start == T0
+    assert series.end == T0 + dt.timedelta(hours=4)
+
+
+def test_minute_buckets_edges():
+    add("user_count", 1, T0)  # exactly on the edge belongs to that bucket
+    add("user_count", 1, T0 + dt.timedelta(seconds=59.999))
+    add("user_count", 1, T0 + dt.timedelta(minutes=1))
+    add("user_count", 1, T0 - dt.timedelta(microseconds=1))  # before the range
+    series = get_series(
+        "user_count", start=T0, end=T0 + dt.timedelta(minutes=3), resolution="minute"
+    )
+    assert series.values["sum"] == [2, 1, 0]
+
+
+def test_gauge_stats_and_gaps():
+    add("load_average", 1.0, T0 + dt.timedelta(minutes=1))
+    add("load_average", 4.0, T0 + dt.timedelta(minutes=30))
+    add("load_average", 2.5, T0 + dt.timedelta(minutes=50))
+    series = get_series("load_average", start=T0, end=T0 + dt.timedelta(hours=2), resolution="hour")
+    assert set(series.values) == set(STATS["value"])
+    assert series.values["avg"] == [pytest.approx(2.5), None]
+    assert series.values["min"] == [1.0, None]
+    assert series.values["max"] == [4.0, None]
+    assert series.values["last"] == [2.5, None]
+    assert series.summary == 2.5
+    assert series.summary_stat == "last"
+
+
+def test_duration_stats_within_five_percent():
+    for ms in range(1, 101):  # 1..100 ms
+        add("request_time", float(ms), T0 + dt.timedelta(seconds=ms))
+    series = get_series("request_time", start=T0, end=T0 + dt.timedelta(hours=1), resolution="hour")
+    assert series.values["count"] == [100]
+    assert series.values["p50"][0] == pytest.approx(50, rel=0.05)
+    assert series.values["p95"][0] == pytest.approx(95, rel=0.05)
+    assert series.values["p99"][0] == pytest.approx(99, rel=0.05)
+    assert series.values["max"][0] == pytest.approx(100, rel=0.05)
+    assert series.summary == pytest.approx(95, rel=0.05)
+    assert series.summary_stat == "p95"
+
+
+def test_empty_duration_buckets_count_zero_and_have_no_percentiles():
+    series = get_series("request_time", start=T0, end=T0 + dt.timedelta(hours=1), resolution="hour")
+    assert series.values == {
+        "count": [0],
+        "p50": [None],
+        "p95": [None],
+        "p99": [None],
+        "max": [None],
+    }
+    assert series.summary is None
+
+
+def test_summary_and_previous_period():
+    add("user_count", 7, T0 - dt.timedelta(hours=12))  # previous 24h
+    add("user_count", 5, T0 + dt.timedelta(hours=1))
+    add("user_count", 6, T0 + dt.timedelta(hours=23))
+    add("user_count", 100, T0 + dt.timedelta(hours=24))  # after the range
+    series = get_series("user_count", start=T0, end=T0 + dt.timedelta(days=1))
+    assert series.summary == 11
+    assert series.previous_summary == 7
+    assert series.summary_stat == "total"
+
+
+@pytest.mark.parametrize(
+    ("day", "hours"),
+    [(dt.date(2024, 3, 31), 23), (dt.date(2024, 10, 27), 25), (dt.date(2024, 6, 3), 24)],
+)
+def test_day_buckets_follow_time_zone_across_dst(day, hours):
+    midnight = dt.datetime.combine(day, dt.time(), tzinfo=BERLIN)
+    next_midnight = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=BERLIN)
+    assert next_midnight.astimezone(UTC) - midnight.astimezone(UTC) == dt.timedelta(hours=hours)
+    add("user_count", 1, midnight)  # first instant of the day
+    add("user_count", 2, next_midnight - dt.timedelta(microseconds=1))  # last instant
+    add("user_count", 4, next_midnight)  # next day
+    series = get_series(
+        "user_count", start=midnight, end=next_midnight + dt.timedelta(days=1), resolution="day"
+    )
+    assert series.buckets == [midnight, next_midnight]
+    assert series.values["sum"] == [3, 4]
+
+
+@override_settings(TIME_ZONE="America/New_York")
+def test_day_buckets_follow_the_time_zone_setting():
+    ny = zoneinfo.ZoneInfo("America/New_York")
+    add("user_count", 1, dt.datetime(2024, 6, 3, 23, 30, tzinfo=ny))  # 05:30 UTC on the 4th
+    start = dt.datetime(2024, 6, 3, tzinfo=ny)
+    series = get_series(
+        "user_count", start=start, end=start + dt.timedelta(days=2), resolution="day"
+    )
+    assert series.values["sum"] == [1, 0]
+
+
+def test_bucket_starts_floor_the_first_bucket():
+    starts = bucket_starts(T0 + dt.timedelta(minutes=30), T0 + dt.timedelta(hours=2), "hour")
+    assert starts == [T0, T0 + dt.timedelta(hours=1)]
+
+
+def test_filters_and_split_by_top_n_plus_other():
+    for plan, n in [("free", 5), ("pro", 3), ("team", 1)]:
+        for i in range(n):
+            add("orders", 1, T0 + dt.timedelta(minutes=i), plan=plan)
+    span = {"start": T0, "end": T0 + dt.timedelta(hours=1), "resolution": "hour"}
+    assert get_series("orders", **span).values["sum"] == [9]
+    assert get_series("orders", filters={"plan": "pro"}, **span).values["sum"] == [3]
+    assert get_series("orders", filters={"plan": ["pro", "team"]}, **span).values["sum"] == [4]
+    split = get_series("orders", split_by="plan", top=2, **span)
+    assert split.split_by == "plan"
+    assert [(g.label, g.values["sum"], g.total) for g in split.groups] == [
+        ("free", [5], 5),
+        ("pro", [3], 3),
+        ("other", [1], 1),
+    ]
+    no_other = get_series("orders", split_by="plan", top=5, **span)
+    assert [g.label for g in no_other.groups] == ["free", "pro", "team"]
+
+
+def test_handle_series_is_get_series():
+    add("user_count", 2, T0)
+    series = monitor.get("user_count").series(start=T0, end=T0 + dt.timedelta(hours=1))
+    assert series.name == "user_count"
+    assert series.summary == 2
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"resolution": "week"}, "Unknown resolution 'week'"),
+        ({"start": T0, "end": T0}, "must be before end"),
+        ({"filters": {"region": "eu"}}, "no dimension 'region'"),
+        ({"split_by": "region"}, "no dimension 'region' to split by"),
+        ({"split_by": "plan", "top": 0}, "top must be"),
+        ({"start": T0 - dt.timedelta(days=3650), "end": T0, "resolution": "minute"}, "too many"),
+    ],
+)
+def test_bad_arguments_raise_value_error(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        get_series("orders", **kwargs)
+
+
+def test_unknown_monitor():
+    with pytest.raises(NotRegistered, match="Did you mean 'orders'"):
+        get_series("order")

@@ -1,0 +1,72 @@
+"""The demo project's commands produce what the README promises."""
+
+import datetime as dt
+from io import StringIO
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import CommandError, call_command
+from django.db.models import Sum
+from django.utils import timezone
+
+from test_app.models import (
+    MonitorLoadAverage,
+    MonitorOrderCount,
+    MonitorQueueLength,
+    MonitorRequestTime,
+    MonitorUserCount,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def test_sample_data_spans_the_days_with_a_daily_and_weekly_rhythm():
+    out = StringIO()
+    call_command("monitoring_sample_data", "--days", "28", stdout=out)
+    assert "Sample data for 28 days written." in out.getvalue()
+    oldest = MonitorQueueLength.objects.earliest("created").created
+    assert timezone.now() - oldest >= dt.timedelta(days=27, hours=23)
+    # Gauges every 10 minutes.
+    assert MonitorLoadAverage.objects.count() == 28 * 144
+    # Night (02-05 local) is quieter than afternoon (14-17), weekends quieter than weekdays.
+    requests = [
+        timezone.localtime(c) for c in MonitorRequestTime.objects.values_list("created", flat=True)
+    ]
+    night = sum(1 for c in requests if 2 <= c.hour < 5)
+    afternoon = sum(1 for c in requests if 14 <= c.hour < 17)
+    assert afternoon > 2 * night
+    weekday = sum(1 for c in requests if c.weekday() < 5) / 5
+    weekend = sum(1 for c in requests if c.weekday() >= 5) / 2
+    assert weekday > weekend
+    plans = set(MonitorOrderCount.objects.values_list("plan", flat=True))
+    assert plans == {"free", "pro", "team"}
+
+
+def test_sample_data_is_repeatable_and_clear_replaces_it():
+    call_command("monitoring_sample_data", "--days", "3", stdout=StringIO())
+    first = MonitorUserCount.objects.aggregate(total=Sum("value"))["total"]
+    call_command("monitoring_sample_data", "--days", "3", "--clear", stdout=StringIO())
+    assert MonitorUserCount.objects.aggregate(total=Sum("value"))["total"] == first
+
+
+def test_sample_data_refuses_a_silly_number_of_days():
+    with pytest.raises(CommandError, match="--days must be from 1 to 3650"):
+        call_command("monitoring_sample_data", "--days", "0")
+
+
+def test_demo_sets_up_data_and_a_staff_login_without_serving():
+    out = StringIO()
+    call_command("demo", "--no-serve", stdout=out)
+    text = out.getvalue()
+    assert "http://127.0.0.1:8000/monitoring/" in text
+    assert "Staff login: admin / monitoring" in text
+    user = get_user_model().objects.get(username="admin")
+    assert user.is_staff and user.is_active and user.check_password("monitoring")
+    assert MonitorQueueLength.objects.count() == 90 * 144
+    # A second run keeps the data and repairs the login.
+    user.set_password("changed")
+    user.save()
+    call_command("demo", "--no-serve", stdout=StringIO())
+    assert MonitorQueueLength.objects.count() == 90 * 144
+    user.refresh_from_db()
+    assert user.check_password("monitoring")
