@@ -49,6 +49,7 @@ def test_readme_has_the_blocks_the_tutorial_needs():
     assert set(blocks_by_caption()) >= {
         "myapp/models.py",
         "myapp/monitoring.py",
+        "myapp/handlers.py",
         "python manage.py shell",
         "mysite/settings.py",
         "mysite/urls.py",
@@ -66,6 +67,7 @@ def test_tutorial_runs_verbatim_in_a_new_project(tmp_path):
     (tmp_path / "mysite" / "urls.py").write_text(blocks["mysite/urls.py"])
     (tmp_path / "myapp" / "models.py").write_text(blocks["myapp/models.py"])
     (tmp_path / "myapp" / "monitoring.py").write_text(blocks["myapp/monitoring.py"])
+    (tmp_path / "myapp" / "handlers.py").write_text(blocks["myapp/handlers.py"])
 
     shell_block = re.search(r"\.\. code-block:: shell\n\n((?:[ \t]+.*\n|\n)+)", README)
     for line in textwrap.dedent(shell_block.group(1)).split("\n"):
@@ -86,6 +88,9 @@ def test_tutorial_runs_verbatim_in_a_new_project(tmp_path):
         print("JSON", client.get("/monitoring/user_count/").content.decode())
         print("STATUS", client.get("/monitoring/").status_code)
         print("ANON", Client().get("/monitoring/user_count/").status_code)
+        from myapp.handlers import post_registration__handler
+        post_registration__handler(sender=None, user=None)
+        print("AFTER HANDLER", client.get("/monitoring/user_count/").json()["points"][-1]["value"])
         from monitoring.register import monitor
         try:
             monitor.get("user_cont")
@@ -99,6 +104,7 @@ def test_tutorial_runs_verbatim_in_a_new_project(tmp_path):
     assert data["points"][-1]["value"] == 3
     assert sum(point["value"] for point in data["points"]) == 3
     assert "STATUS 200" in output
+    assert "AFTER HANDLER 4" in output
     assert "ANON 302" in output
     assert "HINT No monitor named 'user_cont'. Did you mean 'user_count'?" in output
     run(
