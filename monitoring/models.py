@@ -29,6 +29,8 @@ __all__ = [
     "IntegerCountBase",
     "IntegerValueBase",
     "MonitorBase",
+    "Rollup",
+    "RollupBin",
 ]
 
 # What add() was given when the caller left out the value.
@@ -280,3 +282,68 @@ MONITOR_BASES: tuple[type[MonitorBase], ...] = (
     FloatValueBase,
     DurationBase,
 )
+
+
+# -- the app's own tables: rollups ----------------------------------------------
+
+RESOLUTION_CHOICES = [("minute", "minute"), ("hour", "hour"), ("day", "day")]
+
+
+class Rollup(models.Model):
+    """One bucket of one monitor: the aggregates of its data points, for charts.
+
+    Written only by ``monitoring.storage`` through atomic upserts that add to
+    the stored row, so concurrent processes never lose increments.
+    ``dimensions`` is the canonical JSON of the points' dimension values
+    (sorted keys), ``""`` for a model without dimensions. ``start`` and
+    ``last_at`` are Unix times (seconds, and microseconds), so buckets never
+    depend on the database's time zone handling.
+    """
+
+    monitor = models.CharField(max_length=100)
+    resolution = models.CharField(max_length=6, choices=RESOLUTION_CHOICES)
+    start = models.BigIntegerField(help_text="Start of the bucket, seconds since the Unix epoch.")
+    dimensions = models.TextField(blank=True, default="")
+    count = models.BigIntegerField()
+    sum = models.FloatField()
+    min = models.FloatField()
+    max = models.FloatField()
+    last = models.FloatField()
+    last_at = models.BigIntegerField(help_text="When ``last`` was added, microseconds since epoch.")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["monitor", "resolution", "start", "dimensions"],
+                name="monitoring_rollup_key",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.monitor} {self.resolution} {self.start} {self.dimensions}: {self.count}"
+
+
+class RollupBin(models.Model):
+    """How many timings of a duration bucket fell in one log-spaced histogram bin.
+
+    Kept apart from :class:`Rollup`, one row per bin, so that bins merge by
+    the same atomic ``count = count + excluded.count`` upsert.
+    """
+
+    monitor = models.CharField(max_length=100)
+    resolution = models.CharField(max_length=6, choices=RESOLUTION_CHOICES)
+    start = models.BigIntegerField()
+    dimensions = models.TextField(blank=True, default="")
+    bin = models.IntegerField()
+    count = models.BigIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["monitor", "resolution", "start", "dimensions", "bin"],
+                name="monitoring_rollupbin_key",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.monitor} {self.resolution} {self.start} bin {self.bin}: {self.count}"

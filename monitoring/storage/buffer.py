@@ -1,0 +1,301 @@
+"""The process-local write buffer and the background thread that flushes it.
+
+``add()`` appends a validated point here and returns. The buffer is flushed
+
+- at the end of each request (``request_finished``, sync and async),
+- when it holds ``MONITORING_BUFFER_SIZE`` points (the background thread is woken),
+- every ``MONITORING_FLUSH_INTERVAL`` seconds by the background thread,
+- at interpreter exit,
+- on ``monitor.flush()``.
+
+A flush that fails keeps its points for the next one. The buffer never holds
+more than ``MONITORING_BUFFER_MAX`` points: past that, points are dropped,
+counted and logged. Nothing here ever raises into the code that called
+``add()``.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import os
+import threading
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from django.core.signals import setting_changed
+from django.db import connections
+
+from monitoring.conf import conf
+from monitoring.storage.writer import write_points
+
+if TYPE_CHECKING:
+    from monitoring.storage.writer import Point
+
+__all__ = ["Buffer", "buffer"]
+
+logger = logging.getLogger("monitoring.storage")
+
+
+@dataclass(frozen=True)
+class _Config:
+    """The settings ``add()`` needs, read once: a missing setting costs an exception per read."""
+
+    buffered: bool
+    size: int
+    maximum: int
+    interval: float
+    alias: str
+
+
+class Buffer:
+    """Hold data points until a flush writes them; see the module docstring."""
+
+    def __init__(self) -> None:
+        self._reset()
+
+    def _reset(self) -> None:
+        self._lock = threading.Lock()
+        # Held for a whole flush, so the points of one process are written in order.
+        self._flush_lock = threading.Lock()
+        self._points: list[Point] = []
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._stopping = False
+        self._config: _Config | None = None
+        self._next_prune = 0.0
+        self.dropped = 0
+        self._dropped_unreported = 0
+        self.written = 0
+        self.failed_flushes = 0
+        self.last_error: str | None = None
+
+    # -- settings ---------------------------------------------------------
+
+    @property
+    def config(self) -> _Config:
+        config = self._config
+        if config is None:
+            config = self._config = _Config(
+                buffered=bool(conf.BUFFER),
+                size=int(conf.BUFFER_SIZE),
+                maximum=int(conf.BUFFER_MAX),
+                interval=float(conf.FLUSH_INTERVAL),
+                alias=conf.DATABASE,
+            )
+        return config
+
+    def settings_changed(self, setting: str, **kwargs: Any) -> None:
+        if setting.startswith("MONITORING_"):
+            self._config = None
+            self._wake.set()
+
+    # -- adding -----------------------------------------------------------
+
+    def add(self, point: Point) -> None:
+        """Keep ``point`` for the next flush, or write it now when buffering is off."""
+        config = self.config
+        if not config.buffered:
+            self._write_now(point, config.alias)
+            return
+        with self._lock:
+            if len(self._points) >= config.maximum:
+                self._drop(1)
+                return
+            self._points.append(point)
+            pending = len(self._points)
+        if self._thread is None:
+            self.start()
+        if pending >= config.size:
+            self._wake.set()
+
+    def _write_now(self, point: Point, alias: str) -> None:
+        try:
+            write_points([point], alias)
+        except Exception as exc:
+            # Sync mode still never raises into the caller: keep the point for a retry.
+            self._failed(exc, 1)
+            with self._lock:
+                if len(self._points) >= self.config.maximum:
+                    self._drop(1)
+                    return
+                self._points.append(point)
+            if self._thread is None:
+                self.start()
+        else:
+            self.written += 1
+
+    def _drop(self, count: int) -> None:
+        """Count points that did not fit. Call with ``_lock`` held."""
+        first = self._dropped_unreported == 0
+        self.dropped += count
+        self._dropped_unreported += count
+        if first:
+            logger.warning(
+                "Monitoring buffer is full (MONITORING_BUFFER_MAX=%s): dropping data points "
+                "until a flush makes room.",
+                self.config.maximum,
+            )
+
+    def __len__(self) -> int:
+        return len(self._points)
+
+    # -- flushing ---------------------------------------------------------
+
+    def flush(self, timeout: float | None = None) -> int:
+        """Write every buffered point now; return how many were written.
+
+        Never raise: a failed flush is logged and its points stay buffered.
+        ``timeout`` bounds the wait for a flush already running in another thread.
+        """
+        if not self._flush_lock.acquire(timeout=-1 if timeout is None else timeout):
+            return 0
+        try:
+            with self._lock:
+                points, self._points = self._points, []
+                dropped, self._dropped_unreported = self._dropped_unreported, 0
+            if dropped:
+                logger.warning("Monitoring buffer dropped %s data points while full.", dropped)
+            if not points:
+                return 0
+            alias = self.config.alias
+            try:
+                write_points(points, alias)
+            except Exception as exc:
+                self._failed(exc, len(points))
+                self._keep(points)
+                return 0
+            self.written += len(points)
+            return len(points)
+        finally:
+            self._flush_lock.release()
+
+    def _failed(self, exc: BaseException, count: int) -> None:
+        self.failed_flushes += 1
+        self.last_error = f"{type(exc).__name__}: {exc}"
+        logger.warning(
+            "Monitoring could not write %s data points (%s); they stay buffered for the "
+            "next flush.",
+            count,
+            self.last_error,
+            exc_info=not isinstance(exc, _EXPECTED_ERRORS),
+        )
+
+    def _keep(self, points: list[Point]) -> None:
+        """Put the points of a failed flush back in front of newer ones, within the bound."""
+        with self._lock:
+            merged = points + self._points
+            room = self.config.maximum
+            if len(merged) > room:
+                self._drop(len(merged) - room)
+                merged = merged[:room]
+            self._points = merged
+
+    def flush_at_request_end(self, **kwargs: Any) -> None:
+        """Flush after a response, and close a connection the flush had to open."""
+        if not self._points:
+            return
+        connection = connections[self.config.alias]
+        was_open = connection.connection is not None
+        self.flush()
+        if not was_open and not connection.in_atomic_block:
+            connection.close_if_unusable_or_obsolete()
+
+    # -- the background thread ----------------------------------------------
+
+    def start(self) -> None:
+        """Start the background thread unless it runs already."""
+        with self._lock:
+            if self._thread is not None and self._thread.is_alive():
+                return
+            self._stopping = False
+            self._wake.clear()
+            self._next_prune = time.monotonic() + _prune_interval()
+            self._thread = threading.Thread(target=self._run, name="monitoring-flush", daemon=True)
+            self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop the background thread (it flushes once more) and wait for it."""
+        thread = self._thread
+        self._stopping = True
+        self._wake.set()
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout)
+        self._thread = None
+
+    def _run(self) -> None:
+        while True:
+            self._wake.wait(self.config.interval)
+            self._wake.clear()
+            try:
+                self._tick()
+            except Exception:  # pragma: no cover - _tick already guards its parts
+                logger.exception("Monitoring's background thread hit an error.")
+            if self._stopping:
+                return
+
+    def _tick(self) -> None:
+        alias = self.config.alias
+        try:
+            if self._points:
+                self.flush()
+            interval = _prune_interval()
+            if interval and time.monotonic() >= self._next_prune:
+                self._next_prune = time.monotonic() + interval
+                from monitoring.storage.maintenance import prune
+
+                try:
+                    prune(limit=conf.PRUNE_BATCH)
+                except Exception as exc:
+                    logger.warning("Monitoring could not prune old data: %s", exc)
+        finally:
+            # This thread's connection follows CONN_MAX_AGE, like a request's.
+            connection = connections[alias]
+            if not connection.in_atomic_block:
+                connection.close_if_unusable_or_obsolete()
+
+    # -- process life -------------------------------------------------------
+
+    def after_fork_in_child(self) -> None:
+        """Start afresh in a forked child: the parent flushes the points it holds."""
+        self._reset()
+
+    def flush_at_exit(self) -> None:
+        """Flush what is left when the interpreter exits, waiting at most a few seconds."""
+        self._stopping = True
+        self._wake.set()
+        if self._points:
+            self.flush(timeout=10.0)
+
+    def stats(self) -> dict[str, Any]:
+        """Return counters: points pending, written, dropped, failed flushes, last error."""
+        return {
+            "pending": len(self._points),
+            "written": self.written,
+            "dropped": self.dropped,
+            "failed_flushes": self.failed_flushes,
+            "last_error": self.last_error,
+            "thread_alive": bool(self._thread and self._thread.is_alive()),
+        }
+
+
+def _prune_interval() -> float:
+    interval = conf.PRUNE_INTERVAL
+    return float(interval) if interval else 0.0
+
+
+def _expected_errors() -> tuple[type[BaseException], ...]:
+    from django.db import DatabaseError
+
+    return (DatabaseError,)
+
+
+_EXPECTED_ERRORS = _expected_errors()
+
+#: The buffer of this process.
+buffer = Buffer()
+
+setting_changed.connect(buffer.settings_changed, dispatch_uid="monitoring.buffer.settings")
+os.register_at_fork(after_in_child=buffer.after_fork_in_child)
+atexit.register(buffer.flush_at_exit)
