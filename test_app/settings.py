@@ -74,7 +74,7 @@ else:
             # Seconds a writer waits for another one's lock before it gives up.
             "OPTIONS": {"timeout": 30},
             "TEST": {
-                "NAME": os.path.join(tempfile.gettempdir(), f"monitoring-test-{os.getpid()}.sqlite3")
+                "NAME": os.path.join(tempfile.gettempdir(), f"monitoring-{os.getpid()}.sqlite3")
             },
         }
     }
