@@ -224,6 +224,11 @@ class Buffer:
             thread.join(timeout)
         self._thread = None
 
+    def reset(self) -> None:
+        """Stop the thread and forget every point and counter (for tests)."""
+        self.stop()
+        self._reset()
+
     def _run(self) -> None:
         while True:
             self._wake.wait(self.config.interval)
