@@ -10,12 +10,15 @@ the size trigger, with --size) must write everything.
 
 import argparse
 import datetime as dt
+import os
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import django  # noqa: E402
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "test_app.settings")
 
 django.setup()
 

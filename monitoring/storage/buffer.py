@@ -37,6 +37,9 @@ __all__ = ["Buffer", "buffer"]
 
 logger = logging.getLogger("monitoring.storage")
 
+#: Flushes tried at interpreter exit before the points left are given up.
+EXIT_ATTEMPTS = 5
+
 
 @dataclass(frozen=True)
 class _Config:
@@ -267,11 +270,26 @@ class Buffer:
         self._reset()
 
     def flush_at_exit(self) -> None:
-        """Flush what is left when the interpreter exits, waiting at most a few seconds."""
+        """Flush what is left when the interpreter exits, retrying a few times on errors.
+
+        The first flush runs even with an empty buffer: it waits for one the
+        background thread may be in the middle of, which would otherwise die
+        with the interpreter before it commits.
+        """
         self._stopping = True
         self._wake.set()
+        for attempt in range(EXIT_ATTEMPTS):
+            if attempt:
+                if not self._points:
+                    return
+                time.sleep(0.2 * attempt)
+            self.flush(timeout=30.0)
         if self._points:
-            self.flush(timeout=10.0)
+            logger.error(
+                "Monitoring lost %s data points at exit: the database refused them %s times.",
+                len(self._points),
+                EXIT_ATTEMPTS,
+            )
 
     def stats(self) -> dict[str, Any]:
         """Return counters: points pending, written, dropped, failed flushes, last error."""

@@ -73,14 +73,18 @@ def _bin_sql(connection: BaseDatabaseWrapper) -> str:
 
 
 def apply_rollups(cursor: Any, name: str, aggregator: Aggregator) -> None:
-    """Upsert the buckets and bins of ``aggregator`` for the monitor ``name``."""
+    """Upsert the buckets and bins of ``aggregator`` for the monitor ``name``.
+
+    In key order: concurrent flushes then lock rows in the same order, so
+    PostgreSQL never has to break a deadlock between them.
+    """
     connection = cursor.db
     if aggregator.rows:
         cursor.executemany(
             _rollup_sql(connection),
             [
                 (name, resolution, start, dims, *row)
-                for (resolution, start, dims), row in aggregator.rows.items()
+                for (resolution, start, dims), row in sorted(aggregator.rows.items())
             ],
         )
     if aggregator.bins:
@@ -88,7 +92,7 @@ def apply_rollups(cursor: Any, name: str, aggregator: Aggregator) -> None:
             _bin_sql(connection),
             [
                 (name, resolution, start, dims, index, count)
-                for (resolution, start, dims, index), count in aggregator.bins.items()
+                for (resolution, start, dims, index), count in sorted(aggregator.bins.items())
             ],
         )
 
@@ -174,5 +178,5 @@ def write_points(points: Iterable[Point], using: str) -> None:
     with transaction.atomic(using=using), connection.cursor() as cursor:
         for sql, params in raw:
             cursor.executemany(sql, params)
-        for name, aggregator in rollups:
+        for name, aggregator in sorted(rollups, key=lambda item: item[0]):
             apply_rollups(cursor, name, aggregator)
