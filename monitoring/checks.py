@@ -131,6 +131,15 @@ def _positive_int(value: object) -> bool:
     return not isinstance(value, bool) and isinstance(value, int) and value > 0
 
 
+def _vendor(engine: str) -> str:
+    """Return the vendor of a database ENGINE, read from its dotted path (no connection)."""
+    if "sqlite" in engine:
+        return "sqlite"
+    if "postg" in engine:  # postgresql, postgis and wrappers of them
+        return "postgresql"
+    return engine.rsplit(".", 1)[-1] or "unknown"
+
+
 def _router_installed() -> bool:
     from monitoring.router import MonitoringRouter
 
@@ -170,7 +179,7 @@ def check_storage_settings(app_configs: Any = None, **kwargs: Any) -> list:
                     id="monitoring.E004",
                 )
             )
-        vendor = connections[alias].vendor
+        vendor = _vendor(settings.DATABASES[alias].get("ENGINE", ""))
         if vendor not in SUPPORTED_VENDORS:
             messages.append(
                 Error(
