@@ -23,6 +23,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
+from monitoring import storage
+
 __all__ = [
     "DurationBase",
     "FloatValueBase",
@@ -70,11 +72,16 @@ class MonitorBase(models.Model):
     @classmethod
     def dimension_fields(cls) -> list[models.Field]:
         """Return the model's dimension fields: every concrete field but the key, value, created."""
-        return [
-            field
-            for field in cls._meta.concrete_fields
-            if not field.primary_key and field.name not in _BUILTIN_FIELDS
-        ]
+        # Cached on the class itself (not inherited): add() asks on every call.
+        fields = cls.__dict__.get("_monitoring_dimension_fields")
+        if fields is None:
+            fields = tuple(
+                field
+                for field in cls._meta.concrete_fields
+                if not field.primary_key and field.name not in _BUILTIN_FIELDS
+            )
+            cls._monitoring_dimension_fields = fields
+        return list(fields)
 
     @classmethod
     def dimension_names(cls) -> list[str]:
@@ -93,6 +100,10 @@ class MonitorBase(models.Model):
                     f"(only counts default to 1)."
                 )
             value = cls.default_value
+        # The common case first: the abstract base class checks below cost more than
+        # the rest of add() together.
+        if type(value) is int or (type(value) is float and math.isfinite(value)):
+            return cls._coerce_value(value)
         # bool is an int subclass, but True is never a measurement someone meant.
         if isinstance(value, bool) or not isinstance(value, (numbers.Real, Decimal)):
             raise TypeError(
@@ -138,7 +149,10 @@ class MonitorBase(models.Model):
     @classmethod
     def clean_dimensions(cls, dimensions: dict[str, Any]) -> dict[str, Any]:
         """Return the dimensions validated by their model fields, or raise TypeError/ValueError."""
-        fields = {field.name: field for field in cls.dimension_fields()}
+        dimension_fields = cls.dimension_fields()
+        if not dimensions and not dimension_fields:
+            return {}
+        fields = {field.name: field for field in dimension_fields}
         unknown = sorted(set(dimensions) - set(fields))
         if unknown:
             valid = ", ".join(repr(name) for name in fields) or "none"
@@ -176,8 +190,6 @@ class MonitorBase(models.Model):
         ``value`` defaults to 1 for counts and is required for the other kinds;
         ``at`` defaults to now; keyword arguments set the model's dimensions.
         """
-        from monitoring import storage
-
         point_value = cls.clean_value(value)
         point_at = cls.clean_at(at)
         point_dimensions = cls.clean_dimensions(dimensions)
@@ -187,7 +199,12 @@ class MonitorBase(models.Model):
 class _IntegerMixin:
     @classmethod
     def _coerce_value(cls, value: numbers.Real | Decimal) -> int:
-        if not isinstance(value, numbers.Integral) and value != int(value):
+        # type() first: isinstance() against the numbers ABCs is slow, and add() is hot.
+        if (
+            type(value) is not int
+            and not isinstance(value, numbers.Integral)
+            and value != int(value)
+        ):
             raise ValueError(
                 f"{cls.__name__} stores whole numbers; got {value!r}. "
                 f"Use FloatValueBase for fractional readings."

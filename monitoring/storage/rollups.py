@@ -40,7 +40,6 @@ ZERO_BIN = -1000
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 _ONE_US = dt.timedelta(microseconds=1)
 _US_PER_MINUTE = 60_000_000
-_US_PER_HOUR = 3_600_000_000
 
 
 def bin_of(value: float) -> int:
@@ -87,68 +86,99 @@ def dimension_key(names: Iterable[str], values: Iterable[Any]) -> str:
 class Aggregator:
     """Fold data points of one monitor into per-bucket aggregates and bins.
 
-    ``rows`` maps (resolution, start, dimensions) to [count, sum, min, max,
-    last, last_at]; ``bins`` maps (resolution, start, dimensions, bin) to a
-    count. ``day_from`` and ``minute_from`` (Unix seconds) skip buckets that
-    start earlier, which a partial rebuild needs.
+    Points are folded into minutes as they come (one dictionary update per
+    point); :meth:`finish` merges the minutes into minute, hour and day
+    buckets. Its ``rows`` map (resolution, start, dimensions) to [count,
+    sum, min, max, last, last_at] and its ``bins`` (resolution, start,
+    dimensions, bin) to a count. ``day_from`` and ``minute_from`` (Unix
+    seconds) skip buckets that start earlier, which a partial rebuild needs.
     """
 
     def __init__(
         self, duration: bool, *, minute_from: int | None = None, day_from: int | None = None
     ):
         self.duration = duration
-        self.rows: dict[tuple[str, int, str], list] = {}
-        self.bins: dict[tuple[str, int, str, int], int] = {}
         self.minute_from = minute_from
         self.day_from = day_from
+        # (minute in µs, dimensions) -> row; a minute in which a local day starts
+        # (zones whose offset has seconds) adds the point's day to the key.
+        self._minutes: dict[tuple, list] = {}
+        self._minute_bins: dict[tuple, int] = {}
         self._day_of_minute: dict[int, int | None] = {}
 
-    def _day_start(self, us: int, minute: int) -> int:
-        """Return the start of the local day holding ``us``, cached per minute."""
+    def _minute_day(self, minute_us: int) -> int | None:
+        """Return the start of the local day of a whole minute, or None if a day starts in it."""
         try:
-            day = self._day_of_minute[minute]
+            return self._day_of_minute[minute_us]
         except KeyError:
+            minute = minute_us // 1_000_000
             first, last = _day_floor(minute), _day_floor(minute + 59.999999)
-            # A zone whose offset has seconds (old local mean times) can start a
-            # day inside a minute; then each point's day is computed on its own.
-            day = self._day_of_minute[minute] = first if first == last else None
-        return day if day is not None else _day_floor(us / 1_000_000)
+            day = self._day_of_minute[minute_us] = first if first == last else None
+            return day
 
     def add(self, us: int, value: float, dimensions: str) -> None:
         """Fold one point: its time in microseconds, its value, its dimension key."""
         minute_us = us - us % _US_PER_MINUTE
-        minute = minute_us // 1_000_000
-        starts = (
-            ("minute", minute),
-            ("hour", (us - us % _US_PER_HOUR) // 1_000_000),
-            ("day", self._day_start(us, minute)),
-        )
-        rows = self.rows
-        for resolution, start in starts:
-            if self.minute_from is not None and resolution != "day" and start < self.minute_from:
-                continue
-            if self.day_from is not None and resolution == "day" and start < self.day_from:
-                continue
-            key = (resolution, start, dimensions)
-            row = rows.get(key)
-            if row is None:
-                rows[key] = [1, value, value, value, value, us]
-            else:
-                row[0] += 1
-                row[1] += value
-                if value < row[2]:
-                    row[2] = value
-                if value > row[3]:
-                    row[3] = value
-                if us >= row[5]:
-                    row[4] = value
-                    row[5] = us
-            if self.duration:
-                bin_key = (resolution, start, dimensions, bin_of(value))
-                self.bins[bin_key] = self.bins.get(bin_key, 0) + 1
+        key: tuple = (minute_us, dimensions)
+        row = self._minutes.get(key)
+        if row is None and self._minute_day(minute_us) is None:
+            key = (minute_us, dimensions, _day_floor(us / 1_000_000))
+            row = self._minutes.get(key)
+        if row is None:
+            self._minutes[key] = [1, value, value, value, value, us]
+        else:
+            row[0] += 1
+            row[1] += value
+            if value < row[2]:
+                row[2] = value
+            if value > row[3]:
+                row[3] = value
+            if us >= row[5]:
+                row[4] = value
+                row[5] = us
+        if self.duration:
+            bin_key = (*key, bin_of(value))
+            self._minute_bins[bin_key] = self._minute_bins.get(bin_key, 0) + 1
+
+    def _starts(self, key: tuple) -> list[tuple[str, int]]:
+        """Return the (resolution, start) buckets a minute key goes into, after the bounds."""
+        minute = key[0] // 1_000_000
+        day = key[2] if len(key) == 3 else self._day_of_minute[key[0]]
+        starts = []
+        if self.minute_from is None or minute - minute % 3600 >= self.minute_from:
+            starts.append(("minute", minute))
+            starts.append(("hour", minute - minute % 3600))
+        if self.day_from is None or day >= self.day_from:
+            starts.append(("day", day))
+        return starts
+
+    def finish(self) -> tuple[dict[tuple[str, int, str], list], dict[tuple, int]]:
+        """Return (rows, bins) of every bucket, merged from the minutes."""
+        rows: dict[tuple[str, int, str], list] = {}
+        for key, minute_row in self._minutes.items():
+            dimensions = key[1]
+            for resolution, start in self._starts(key):
+                bucket = (resolution, start, dimensions)
+                row = rows.get(bucket)
+                if row is None:
+                    rows[bucket] = list(minute_row)
+                else:
+                    row[0] += minute_row[0]
+                    row[1] += minute_row[1]
+                    row[2] = min(row[2], minute_row[2])
+                    row[3] = max(row[3], minute_row[3])
+                    if minute_row[5] >= row[5]:
+                        row[4], row[5] = minute_row[4], minute_row[5]
+        bins: dict[tuple, int] = {}
+        for key, count in self._minute_bins.items():
+            dimensions, index = key[1], key[-1]
+            for resolution, start in self._starts(key[:-1]):
+                bucket = (resolution, start, dimensions, index)
+                bins[bucket] = bins.get(bucket, 0) + count
+        return rows, bins
 
     def __len__(self) -> int:
-        return len(self.rows)
+        return len(self._minutes)
 
 
 def _day_floor(seconds: float) -> int:

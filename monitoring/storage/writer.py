@@ -8,9 +8,10 @@ increment. They need ``INSERT ... ON CONFLICT``: SQLite 3.24+ or PostgreSQL.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.db import connections, models, transaction
 
 from monitoring.storage.rollups import Aggregator, dimension_key, dimension_value, epoch_us
@@ -79,22 +80,39 @@ def apply_rollups(cursor: Any, name: str, aggregator: Aggregator) -> None:
     PostgreSQL never has to break a deadlock between them.
     """
     connection = cursor.db
-    if aggregator.rows:
+    rows, bins = aggregator.finish()
+    if rows:
         cursor.executemany(
             _rollup_sql(connection),
             [
                 (name, resolution, start, dims, *row)
-                for (resolution, start, dims), row in sorted(aggregator.rows.items())
+                for (resolution, start, dims), row in sorted(rows.items())
             ],
         )
-    if aggregator.bins:
+    if bins:
         cursor.executemany(
             _bin_sql(connection),
             [
                 (name, resolution, start, dims, index, count)
-                for (resolution, start, dims, index), count in sorted(aggregator.bins.items())
+                for (resolution, start, dims, index), count in sorted(bins.items())
             ],
         )
+
+
+def _sqlite_datetime(zone: dt.tzinfo) -> Callable[[dt.datetime], str]:
+    """Return what Django's SQLite adapt_datetimefield_value() does to an aware datetime, faster.
+
+    It runs once per raw row, where Django's version costs more than the insert.
+    """
+
+    def adapt(value: dt.datetime) -> str:
+        if value.tzinfo is dt.timezone.utc and zone is dt.timezone.utc:
+            return value.isoformat(" ")[:-6]  # drop "+00:00": one C call instead of two
+        if value.tzinfo is not zone:
+            value = value.astimezone(zone)
+        return str(value.replace(tzinfo=None))
+
+    return adapt
 
 
 class _RawTable:
@@ -112,6 +130,8 @@ class _RawTable:
             f"VALUES ({', '.join(['%s'] * len(columns))})"
         )
         self.adapt_created = connection.ops.adapt_datetimefield_value
+        if connection.vendor == "sqlite" and settings.USE_TZ:
+            self.adapt_created = _sqlite_datetime(connection.timezone)
         self.connection = connection
 
     def complete(self, dimensions: dict[str, Any]) -> list[Any]:
