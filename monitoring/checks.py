@@ -246,3 +246,32 @@ def check_storage_settings(app_configs: Any = None, **kwargs: Any) -> list:
             )
         )
     return messages
+
+
+@register(Tags.database)
+def check_rollup_tables_exist(
+    app_configs: Any = None, databases: Any = None, **kwargs: Any
+) -> list:
+    """Warn when the rollup tables are missing from MONITORING_DATABASE (``check --database``)."""
+    from monitoring.models import Rollup, RollupBin
+
+    alias = conf.DATABASE
+    if not databases or alias not in databases or alias not in settings.DATABASES:
+        return []
+    try:
+        with connections[alias].cursor() as cursor:
+            tables = set(connections[alias].introspection.table_names(cursor))
+    except DatabaseError:
+        return []  # Django's own database checks report an unreachable database
+    missing = [m._meta.db_table for m in (Rollup, RollupBin) if m._meta.db_table not in tables]
+    if not missing:
+        return []
+    migrate = "python manage.py migrate" + ("" if alias == "default" else f" --database {alias}")
+    return [
+        Warning(
+            f"Monitoring's rollup tables {', '.join(map(repr, missing))} do not exist in the "
+            f"database {alias!r} (MONITORING_DATABASE), so no data point can be written.",
+            hint=f"Run: {migrate}",
+            id="monitoring.W006",
+        )
+    ]

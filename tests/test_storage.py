@@ -407,3 +407,29 @@ def test_exact_totals_with_4_processes(backend):
     # Each worker added the same values at the same instants: the upserts merged them.
     minute = rollup("request_time", "minute", start=int(T0.timestamp()))
     assert minute.min == 1.0 and minute.max == 100.0
+
+
+@pytestmark_buffered
+@pytest.mark.sqlite_file
+def test_a_locked_sqlite_file_fails_flushes_until_the_lock_goes(buffered):
+    import sqlite3
+
+    for _ in range(5):
+        monitor.get("user_count").add(1, at=T0)
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA busy_timeout = 50")  # fail fast instead of waiting 30 s
+    locker = sqlite3.connect(connection.settings_dict["NAME"], isolation_level=None)
+    try:
+        locker.execute("BEGIN EXCLUSIVE")
+        assert monitor.flush() == 0
+        assert monitor.flush() == 0
+        assert "locked" in monitor.stats()["last_error"]
+        locker.execute("COMMIT")
+    finally:
+        locker.close()
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA busy_timeout = 30000")
+    assert monitor.stats()["failed_flushes"] == 2
+    assert monitor.flush() == 5
+    assert MonitorUserCount.objects.count() == 5
+    assert total("user_count")["count"] == 5

@@ -139,3 +139,21 @@ def test_router_migrates_monitoring_tables_only_on_their_alias():
     assert router.allow_migrate("default", "auth", "user") is None
     assert router.allow_migrate("default", "test_app", "gone") is None
     assert router.allow_migrate("default", "test_app") is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_w006_rollup_tables_missing():
+    from django.db import connection
+
+    assert checks.check_rollup_tables_exist(databases=["default"]) == []
+    with connection.cursor() as cursor:
+        cursor.execute("ALTER TABLE monitoring_rollupbin RENAME TO monitoring_rollupbin_away")
+    try:
+        messages = checks.check_rollup_tables_exist(databases=["default"])
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("ALTER TABLE monitoring_rollupbin_away RENAME TO monitoring_rollupbin")
+    assert ids(messages) == ["monitoring.W006"]
+    assert "'monitoring_rollupbin'" in messages[0].msg
+    assert messages[0].hint == "Run: python manage.py migrate"
+    assert checks.check_rollup_tables_exist(databases=None) == []
