@@ -226,7 +226,7 @@ def test_the_thread_restarts_in_a_forked_child(buffered):
     if pid == 0:  # pragma: no cover - the child reports through the pipe
         try:
             before = buffer.stats()
-            buffer.add((MonitorUserCount, 1, T0, {}))
+            buffer.add(MonitorUserCount, 1, T0, {})
             after = buffer.stats()
             message = f"{before['pending']} {before['thread_alive']} {after['thread_alive']}"
             os.write(write, message.encode())

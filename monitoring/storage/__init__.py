@@ -27,7 +27,7 @@ def record(
     raise: a point that cannot be written stays buffered, one that does not
     fit in the buffer is counted as dropped.
     """
-    buffer.add((model, value, at, dimensions))
+    buffer.add(model, value, at, dimensions)
 
 
 def flush() -> int:

@@ -28,10 +28,12 @@ from django.core.signals import setting_changed
 from django.db import connections
 
 from monitoring.conf import conf
-from monitoring.storage.writer import write_points
+from monitoring.storage.writer import Batch, Columns, write_batch
 
 if TYPE_CHECKING:
-    from monitoring.storage.writer import Point
+    import datetime as dt
+
+    from monitoring.models import MonitorBase
 
 __all__ = ["Buffer", "buffer"]
 
@@ -62,7 +64,8 @@ class Buffer:
         self._lock = threading.Lock()
         # Held for a whole flush, so the points of one process are written in order.
         self._flush_lock = threading.Lock()
-        self._points: list[Point] = []
+        self._pending: Batch = {}
+        self._count = 0
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
         self._stopping = False
@@ -96,34 +99,49 @@ class Buffer:
 
     # -- adding -----------------------------------------------------------
 
-    def add(self, point: Point) -> None:
-        """Keep ``point`` for the next flush, or write it now when buffering is off."""
+    def add(
+        self,
+        model: type[MonitorBase],
+        value: int | float,
+        at: dt.datetime,
+        dimensions: dict[str, Any] | None,
+    ) -> None:
+        """Keep a point for the next flush, or write it now when buffering is off."""
         config = self.config
         if not config.buffered:
-            self._write_now(point, config.alias)
+            self._write_now(model, value, at, dimensions, config.alias)
             return
         with self._lock:
-            if len(self._points) >= config.maximum:
+            if self._count >= config.maximum:
                 self._drop(1)
                 return
-            self._points.append(point)
-            pending = len(self._points)
+            columns = self._pending.get(model)
+            if columns is None:
+                columns = self._pending[model] = Columns()
+            columns.append(value, at, dimensions)
+            self._count += 1
+            pending = self._count
         if self._thread is None:
             self.start()
         if pending >= config.size:
             self._wake.set()
 
-    def _write_now(self, point: Point, alias: str) -> None:
+    def _write_now(
+        self,
+        model: type[MonitorBase],
+        value: int | float,
+        at: dt.datetime,
+        dimensions: dict[str, Any] | None,
+        alias: str,
+    ) -> None:
+        columns = Columns()
+        columns.append(value, at, dimensions)
         try:
-            write_points([point], alias)
+            write_batch({model: columns}, alias)
         except Exception as exc:
             # Sync mode still never raises into the caller: keep the point for a retry.
             self._failed(exc, 1)
-            with self._lock:
-                if len(self._points) >= self.config.maximum:
-                    self._drop(1)
-                    return
-                self._points.append(point)
+            self._keep({model: columns})
             if self._thread is None:
                 self.start()
         else:
@@ -142,7 +160,7 @@ class Buffer:
             )
 
     def __len__(self) -> int:
-        return len(self._points)
+        return self._count
 
     # -- flushing ---------------------------------------------------------
 
@@ -156,21 +174,22 @@ class Buffer:
             return 0
         try:
             with self._lock:
-                points, self._points = self._points, []
+                batch, count = self._pending, self._count
+                self._pending, self._count = {}, 0
                 dropped, self._dropped_unreported = self._dropped_unreported, 0
             if dropped:
                 logger.warning("Monitoring buffer dropped %s data points while full.", dropped)
-            if not points:
+            if not count:
                 return 0
             alias = self.config.alias
             try:
-                write_points(points, alias)
+                write_batch(batch, alias)
             except Exception as exc:
-                self._failed(exc, len(points))
-                self._keep(points)
+                self._failed(exc, count)
+                self._keep(batch)
                 return 0
-            self.written += len(points)
-            return len(points)
+            self.written += count
+            return count
         finally:
             self._flush_lock.release()
 
@@ -185,19 +204,24 @@ class Buffer:
             exc_info=not isinstance(exc, _EXPECTED_ERRORS),
         )
 
-    def _keep(self, points: list[Point]) -> None:
-        """Put the points of a failed flush back in front of newer ones, within the bound."""
+    def _keep(self, batch: Batch) -> None:
+        """Put the points of a failed write back before newer ones, within the bound."""
         with self._lock:
-            merged = points + self._points
+            newer, self._pending = self._pending, {}
+            self._count = 0
             room = self.config.maximum
-            if len(merged) > room:
-                self._drop(len(merged) - room)
-                merged = merged[:room]
-            self._points = merged
+            for part in (batch, newer):
+                for model, columns in part.items():
+                    kept = min(len(columns), room - self._count)
+                    if kept < len(columns):
+                        self._drop(len(columns) - kept)
+                    if kept:
+                        self._pending.setdefault(model, Columns()).extend(columns, kept)
+                        self._count += kept
 
     def flush_at_request_end(self, **kwargs: Any) -> None:
         """Flush after a response, and close a connection the flush had to open."""
-        if not self._points:
+        if not self._count:
             return
         connection = connections[self.config.alias]
         was_open = connection.connection is not None
@@ -246,7 +270,7 @@ class Buffer:
     def _tick(self) -> None:
         alias = self.config.alias
         try:
-            if self._points:
+            if self._count:
                 self.flush()
             interval = _prune_interval()
             if interval and time.monotonic() >= self._next_prune:
@@ -280,21 +304,21 @@ class Buffer:
         self._wake.set()
         for attempt in range(EXIT_ATTEMPTS):
             if attempt:
-                if not self._points:
+                if not self._count:
                     return
                 time.sleep(0.2 * attempt)
             self.flush(timeout=30.0)
-        if self._points:
+        if self._count:
             logger.error(
                 "Monitoring lost %s data points at exit: the database refused them %s times.",
-                len(self._points),
+                self._count,
                 EXIT_ATTEMPTS,
             )
 
     def stats(self) -> dict[str, Any]:
         """Return counters: points pending, written, dropped, failed flushes, last error."""
         return {
-            "pending": len(self._points),
+            "pending": self._count,
             "written": self.written,
             "dropped": self.dropped,
             "failed_flushes": self.failed_flushes,

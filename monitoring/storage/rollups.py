@@ -140,6 +140,33 @@ class Aggregator:
             bin_key = (*key, bin_of(value))
             self._minute_bins[bin_key] = self._minute_bins.get(bin_key, 0) + 1
 
+    def add_many(self, times_us: Iterable[int], values: Iterable[float], dimensions: str) -> None:
+        """Fold many points that share a dimension key (the common case, done in one loop)."""
+        minutes = self._minutes
+        bins = self._minute_bins if self.duration else None
+        for us, value in zip(times_us, values):  # noqa: B905 - a map() has no length
+            minute_us = us - us % _US_PER_MINUTE
+            key: tuple = (minute_us, dimensions)
+            row = minutes.get(key)
+            if row is None:
+                if self._minute_day(minute_us) is None:
+                    self.add(us, value, dimensions)
+                    continue
+                minutes[key] = [1, value, value, value, value, us]
+            else:
+                row[0] += 1
+                row[1] += value
+                if value < row[2]:
+                    row[2] = value
+                if value > row[3]:
+                    row[3] = value
+                if us >= row[5]:
+                    row[4] = value
+                    row[5] = us
+            if bins is not None:
+                bin_key = (minute_us, dimensions, bin_of(value))
+                bins[bin_key] = bins.get(bin_key, 0) + 1
+
     def _starts(self, key: tuple) -> list[tuple[str, int]]:
         """Return the (resolution, start) buckets a minute key goes into, after the bounds."""
         minute = key[0] // 1_000_000
