@@ -433,3 +433,18 @@ def test_a_locked_sqlite_file_fails_flushes_until_the_lock_goes(buffered):
     assert monitor.flush() == 5
     assert MonitorUserCount.objects.count() == 5
     assert total("user_count")["count"] == 5
+
+
+@pytestmark_buffered
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {"MONITORING_BUFFER_SIZE": 0},
+        {"MONITORING_BUFFER_MAX": "lots"},
+        {"MONITORING_FLUSH_INTERVAL": None},
+    ],
+)
+def test_bad_buffer_settings_fall_back_to_defaults_instead_of_raising(buffered, settings):
+    with override_settings(**settings):
+        monitor.get("user_count").add(1, at=T0)  # checks E006/E007 report the setting
+        assert monitor.flush() == 1

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 from django.core.signals import setting_changed
 from django.db import connections
 
-from monitoring.conf import conf
+from monitoring.conf import DEFAULTS, conf
 from monitoring.storage.writer import Batch, Columns, write_batch
 
 if TYPE_CHECKING:
@@ -85,9 +85,9 @@ class Buffer:
         if config is None:
             config = self._config = _Config(
                 buffered=bool(conf.BUFFER),
-                size=int(conf.BUFFER_SIZE),
-                maximum=int(conf.BUFFER_MAX),
-                interval=float(conf.FLUSH_INTERVAL),
+                size=_positive(conf.BUFFER_SIZE, "MONITORING_BUFFER_SIZE", int),
+                maximum=_positive(conf.BUFFER_MAX, "MONITORING_BUFFER_MAX", int),
+                interval=_positive(conf.FLUSH_INTERVAL, "MONITORING_FLUSH_INTERVAL", float),
                 alias=conf.DATABASE,
             )
         return config
@@ -123,7 +123,9 @@ class Buffer:
             pending = self._count
         if self._thread is None:
             self.start()
-        if pending >= config.size:
+        # Each time another BUFFER_SIZE points arrive: setting the event on every add()
+        # past the size would cost a lock when adds outrun flushes.
+        if pending % config.size == 0:
             self._wake.set()
 
     def _write_now(
@@ -325,6 +327,18 @@ class Buffer:
             "last_error": self.last_error,
             "thread_alive": bool(self._thread and self._thread.is_alive()),
         }
+
+
+def _positive(value: Any, name: str, kind: type) -> Any:
+    """Return a setting as a positive ``kind``, or its default: add() must not raise over it.
+
+    System checks E006 and E007 report the bad value.
+    """
+    try:
+        number = kind(value)
+    except (TypeError, ValueError):
+        number = 0
+    return number if number > 0 else kind(DEFAULTS[name])
 
 
 def _prune_interval() -> float:
