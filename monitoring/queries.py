@@ -20,6 +20,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db import connections
 from django.utils import timezone
 
 from monitoring.conf import conf
@@ -84,7 +85,8 @@ class Series:
     stat. ``summary`` is the headline number (``summary_stat``: the total of
     a count, the last reading of a gauge, the p95 of a duration) and
     ``previous_summary`` the same figure for the period of equal length just
-    before ``start``.
+    before ``start``. Both come from the rollups of ``resolution``, so they
+    cover whole buckets: from the start of the bucket holding ``start``.
     """
 
     name: str
@@ -357,6 +359,18 @@ def _total(buckets: Iterable[_Bucket]) -> _Bucket:
     return total
 
 
+def _flush_own_points() -> None:
+    """Write what this process has buffered, so that it reads its own data points.
+
+    Not inside a transaction on the monitoring database: the caller's
+    transaction might still roll back, taking the points with it.
+    """
+    from monitoring.storage import buffer
+
+    if len(buffer) and not connections[conf.DATABASE].in_atomic_block:
+        buffer.flush()
+
+
 def get_series(
     name: str | Monitor,
     *,
@@ -377,8 +391,12 @@ def get_series(
     :class:`Group` per value, the ``top`` values by total first and the rest
     summed into ``"other"``. Raise NotRegistered for an unknown monitor and
     ValueError for a bad range, resolution, filter or dimension.
+
+    It reads rollups only. Points this process still has buffered are
+    flushed first (outside a transaction), so a process sees what it added.
     """
     handle = name if isinstance(name, Monitor) else monitor.get(name)
+    _flush_own_points()
     end = _aware(end) if end is not None else timezone.now()
     start = _aware(start) if start is not None else end - dt.timedelta(days=1)
     if start >= end:

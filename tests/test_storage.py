@@ -12,13 +12,14 @@ import warnings
 
 import pytest
 from asgiref.sync import async_to_sync
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Sum
 from django.test import AsyncClient, override_settings
 from hypothesis import given
 from hypothesis import strategies as st
 
 from monitoring.models import Rollup, RollupBin
+from monitoring.queries import get_series
 from monitoring.register import monitor
 from monitoring.storage import buffer
 from monitoring.storage.rollups import GAMMA, bin_of, bin_value
@@ -448,3 +449,20 @@ def test_bad_buffer_settings_fall_back_to_defaults_instead_of_raising(buffered, 
     with override_settings(**settings):
         monitor.get("user_count").add(1, at=T0)  # checks E006/E007 report the setting
         assert monitor.flush() == 1
+
+
+@pytestmark_buffered
+def test_a_process_reads_its_own_buffered_points(buffered):
+    monitor.get("user_count").add(2, at=T0)
+    series = get_series("user_count", start=T0, end=T0 + dt.timedelta(hours=1))
+    assert series.summary == 2
+    assert buffered.stats()["pending"] == 0
+
+
+@pytestmark_buffered
+def test_reading_inside_a_transaction_leaves_the_buffer_alone(buffered):
+    monitor.get("user_count").add(2, at=T0)
+    with transaction.atomic():
+        series = get_series("user_count", start=T0, end=T0 + dt.timedelta(hours=1))
+    assert series.summary == 0
+    assert buffered.stats()["pending"] == 1
