@@ -193,7 +193,10 @@ def test_request_end_flush_sync(buffered, client):
 @pytestmark_buffered
 @override_settings(ROOT_URLCONF="tests.urls_storage")
 def test_request_end_flush_async(buffered):
-    response = async_to_sync(AsyncClient().get)("/add-async/")
+    async def fetch():
+        return await AsyncClient().get("/add-async/")
+
+    response = async_to_sync(fetch)()
     assert response.content == b"added"
     assert MonitorUserCount.objects.count() == 1
     assert buffered.stats()["pending"] == 0
