@@ -469,3 +469,14 @@ def test_reading_inside_a_transaction_leaves_the_buffer_alone(buffered):
         series = get_series("user_count", start=T0, end=T0 + dt.timedelta(hours=1))
     assert series.summary == 0
     assert buffered.stats()["pending"] == 1
+
+
+@pytestmark_buffered
+def test_request_end_flush_closes_a_connection_it_had_to_open(buffered):
+    monitor.get("user_count").add(1, at=T0)
+    connection.close()  # as Django's close_old_connections does at request end
+    buffered.flush_at_request_end()
+    assert connection.connection is None  # CONN_MAX_AGE = 0: not kept
+    assert MonitorUserCount.objects.count() == 1
+    buffered.flush_at_request_end()  # nothing buffered: no database work at all
+    assert connection.connection is not None  # still the one the count above opened
