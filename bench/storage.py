@@ -255,6 +255,11 @@ def main() -> None:
         chart = bench_chart(events, chart_model, "benchchart-0", naive_repeat)
         peak_mb, memory_added, memory_stats = bench_memory(memory_seconds, 1_000_000, memory_model)
 
+    if args.quick:
+        print(
+            "--quick: a smoke run; its sizes are too small to judge the targets "
+            "(the full run's figures are in docs/performance.rst)."
+        )
     print()
     print(
         f"add(): {calls:,} calls in a tight loop, flush to the SQLite file included "
