@@ -121,3 +121,157 @@ def check_tables_exist(app_configs: Any = None, databases: Any = None, **kwargs:
                 )
             )
     return messages
+
+
+def _positive_number(value: object) -> bool:
+    return not isinstance(value, bool) and isinstance(value, (int, float)) and value > 0
+
+
+def _positive_int(value: object) -> bool:
+    return not isinstance(value, bool) and isinstance(value, int) and value > 0
+
+
+def _vendor(engine: str) -> str:
+    """Return the vendor of a database ENGINE, read from its dotted path (no connection)."""
+    if "sqlite" in engine:
+        return "sqlite"
+    if "postg" in engine:  # postgresql, postgis and wrappers of them
+        return "postgresql"
+    return engine.rsplit(".", 1)[-1] or "unknown"
+
+
+def _router_installed() -> bool:
+    from monitoring.router import MonitoringRouter
+
+    for entry in settings.DATABASE_ROUTERS:
+        if entry == "monitoring.router.MonitoringRouter" or isinstance(entry, MonitoringRouter):
+            return True
+        if isinstance(entry, type) and issubclass(entry, MonitoringRouter):
+            return True
+        if isinstance(entry, str) and entry.endswith(".MonitoringRouter"):
+            return True
+    return False
+
+
+@register()
+def check_storage_settings(app_configs: Any = None, **kwargs: Any) -> list:
+    """Refuse storage settings that would lose data or fail at the first flush."""
+    from monitoring.storage.writer import SUPPORTED_VENDORS
+
+    messages = []
+    alias = conf.DATABASE
+    if alias not in settings.DATABASES:
+        messages.append(
+            Error(
+                f"MONITORING_DATABASE is {alias!r}, which is not a key of DATABASES.",
+                hint=f"Use one of: {', '.join(map(repr, settings.DATABASES))}.",
+                id="monitoring.E003",
+            )
+        )
+    else:
+        if alias != "default" and not _router_installed():
+            messages.append(
+                Error(
+                    f"MONITORING_DATABASE is {alias!r}, but monitoring's router is not in "
+                    f"DATABASE_ROUTERS, so migrations and your own queries of monitor models "
+                    f"would use another database.",
+                    hint='Add "monitoring.router.MonitoringRouter" to DATABASE_ROUTERS.',
+                    id="monitoring.E004",
+                )
+            )
+        vendor = _vendor(settings.DATABASES[alias].get("ENGINE", ""))
+        if vendor not in SUPPORTED_VENDORS:
+            messages.append(
+                Error(
+                    f"MONITORING_DATABASE {alias!r} is a {vendor} database; monitoring's "
+                    f"rollup upserts need SQLite (3.24+) or PostgreSQL.",
+                    hint="Point MONITORING_DATABASE at a SQLite or PostgreSQL alias.",
+                    id="monitoring.E005",
+                )
+            )
+    if not isinstance(conf.BUFFER, bool) or not _positive_number(conf.FLUSH_INTERVAL):
+        messages.append(
+            Error(
+                f"MONITORING_BUFFER must be True or False and MONITORING_FLUSH_INTERVAL a "
+                f"positive number of seconds; got {conf.BUFFER!r} and {conf.FLUSH_INTERVAL!r}.",
+                id="monitoring.E006",
+            )
+        )
+    size, maximum = conf.BUFFER_SIZE, conf.BUFFER_MAX
+    if not (_positive_int(size) and _positive_int(maximum) and size <= maximum):
+        messages.append(
+            Error(
+                f"MONITORING_BUFFER_SIZE and MONITORING_BUFFER_MAX must be whole numbers "
+                f"above 0 with SIZE <= MAX; got {size!r} and {maximum!r}.",
+                id="monitoring.E007",
+            )
+        )
+    retention = conf.RETENTION
+    known = {"raw", "minute", "hour", "day"}
+    if (
+        not isinstance(retention, dict)
+        or set(retention) - known
+        or not all(days is None or _positive_int(days) for days in retention.values())
+    ):
+        messages.append(
+            Error(
+                f"MONITORING_RETENTION must map 'raw', 'minute', 'hour' and 'day' to a whole "
+                f"number of days above 0 or None (forever); got {retention!r}.",
+                id="monitoring.E008",
+            )
+        )
+    else:
+        forever = float("inf")
+        days = [
+            forever if retention[k] is None else retention[k] for k in ("minute", "hour", "day")
+        ]
+        if not days[0] <= days[1] <= days[2]:
+            messages.append(
+                Warning(
+                    f"MONITORING_RETENTION keeps finer rollups longer than coarser ones "
+                    f"(minute {retention['minute']}, hour {retention['hour']}, day "
+                    f"{retention['day']} days), so old ranges have minute or hour buckets "
+                    f"but no day buckets.",
+                    hint="Keep minute <= hour <= day (None is forever).",
+                    id="monitoring.W005",
+                )
+            )
+    interval, batch = conf.PRUNE_INTERVAL, conf.PRUNE_BATCH
+    if not (interval is None or _positive_number(interval)) or not _positive_int(batch):
+        messages.append(
+            Error(
+                f"MONITORING_PRUNE_INTERVAL must be None or a positive number of seconds and "
+                f"MONITORING_PRUNE_BATCH a whole number above 0; got {interval!r} and {batch!r}.",
+                id="monitoring.E009",
+            )
+        )
+    return messages
+
+
+@register(Tags.database)
+def check_rollup_tables_exist(
+    app_configs: Any = None, databases: Any = None, **kwargs: Any
+) -> list:
+    """Warn when the rollup tables are missing from MONITORING_DATABASE (``check --database``)."""
+    from monitoring.models import Rollup, RollupBin
+
+    alias = conf.DATABASE
+    if not databases or alias not in databases or alias not in settings.DATABASES:
+        return []
+    try:
+        with connections[alias].cursor() as cursor:
+            tables = set(connections[alias].introspection.table_names(cursor))
+    except DatabaseError:
+        return []  # Django's own database checks report an unreachable database
+    missing = [m._meta.db_table for m in (Rollup, RollupBin) if m._meta.db_table not in tables]
+    if not missing:
+        return []
+    migrate = "python manage.py migrate" + ("" if alias == "default" else f" --database {alias}")
+    return [
+        Warning(
+            f"Monitoring's rollup tables {', '.join(map(repr, missing))} do not exist in the "
+            f"database {alias!r} (MONITORING_DATABASE), so no data point can be written.",
+            hint=f"Run: {migrate}",
+            id="monitoring.W006",
+        )
+    ]

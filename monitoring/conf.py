@@ -15,6 +15,23 @@ DEFAULTS: dict[str, object] = {
     "MONITORING_BASE_TEMPLATE": "monitoring/base.html",
     # Number of daily buckets the monitor views answer with.
     "MONITORING_DEFAULT_DAYS": 30,
+    # -- storage ------------------------------------------------------------
+    # The database alias that holds every monitoring table (raw rows and rollups).
+    "MONITORING_DATABASE": "default",
+    # False writes each data point inside add() instead of buffering it.
+    "MONITORING_BUFFER": True,
+    # Seconds between two flushes of the buffer by the background thread.
+    "MONITORING_FLUSH_INTERVAL": 5.0,
+    # Points in the buffer that wake the background thread for an early flush.
+    "MONITORING_BUFFER_SIZE": 5000,
+    # Points the buffer holds at most; add() drops (and counts) points past it.
+    "MONITORING_BUFFER_MAX": 200_000,
+    # Days to keep raw rows and each resolution of rollups; None keeps them forever.
+    "MONITORING_RETENTION": {"raw": 30, "minute": 7, "hour": 400, "day": None},
+    # Seconds between two automatic prunes by the background thread; None turns them off.
+    "MONITORING_PRUNE_INTERVAL": 600,
+    # Rows deleted at most per table by one automatic prune.
+    "MONITORING_PRUNE_BATCH": 10_000,
 }
 
 
@@ -28,6 +45,46 @@ class Settings:
     @property
     def DEFAULT_DAYS(self) -> int:  # noqa: N802
         return getattr(settings, "MONITORING_DEFAULT_DAYS", DEFAULTS["MONITORING_DEFAULT_DAYS"])
+
+    # -- storage ------------------------------------------------------------
+
+    @property
+    def DATABASE(self) -> str:  # noqa: N802
+        return getattr(settings, "MONITORING_DATABASE", DEFAULTS["MONITORING_DATABASE"])
+
+    @property
+    def BUFFER(self) -> bool:  # noqa: N802
+        return getattr(settings, "MONITORING_BUFFER", DEFAULTS["MONITORING_BUFFER"])
+
+    @property
+    def FLUSH_INTERVAL(self) -> float:  # noqa: N802
+        return getattr(settings, "MONITORING_FLUSH_INTERVAL", DEFAULTS["MONITORING_FLUSH_INTERVAL"])
+
+    @property
+    def BUFFER_SIZE(self) -> int:  # noqa: N802
+        return getattr(settings, "MONITORING_BUFFER_SIZE", DEFAULTS["MONITORING_BUFFER_SIZE"])
+
+    @property
+    def BUFFER_MAX(self) -> int:  # noqa: N802
+        return getattr(settings, "MONITORING_BUFFER_MAX", DEFAULTS["MONITORING_BUFFER_MAX"])
+
+    @property
+    def RETENTION(self) -> dict[str, int | None]:  # noqa: N802
+        """Return the retention in days per table, the project's keys over the defaults."""
+        value = getattr(settings, "MONITORING_RETENTION", None)
+        if value is None:
+            return dict(DEFAULTS["MONITORING_RETENTION"])
+        if not isinstance(value, dict):
+            return value  # reported by check monitoring.E007
+        return {**DEFAULTS["MONITORING_RETENTION"], **value}
+
+    @property
+    def PRUNE_INTERVAL(self) -> float | None:  # noqa: N802
+        return getattr(settings, "MONITORING_PRUNE_INTERVAL", DEFAULTS["MONITORING_PRUNE_INTERVAL"])
+
+    @property
+    def PRUNE_BATCH(self) -> int:  # noqa: N802
+        return getattr(settings, "MONITORING_PRUNE_BATCH", DEFAULTS["MONITORING_PRUNE_BATCH"])
 
 
 conf = Settings()

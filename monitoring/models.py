@@ -23,12 +23,16 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
+from monitoring import storage
+
 __all__ = [
     "DurationBase",
     "FloatValueBase",
     "IntegerCountBase",
     "IntegerValueBase",
     "MonitorBase",
+    "Rollup",
+    "RollupBin",
 ]
 
 # What add() was given when the caller left out the value.
@@ -68,11 +72,16 @@ class MonitorBase(models.Model):
     @classmethod
     def dimension_fields(cls) -> list[models.Field]:
         """Return the model's dimension fields: every concrete field but the key, value, created."""
-        return [
-            field
-            for field in cls._meta.concrete_fields
-            if not field.primary_key and field.name not in _BUILTIN_FIELDS
-        ]
+        # Cached on the class itself (not inherited): add() asks on every call.
+        fields = cls.__dict__.get("_monitoring_dimension_fields")
+        if fields is None:
+            fields = tuple(
+                field
+                for field in cls._meta.concrete_fields
+                if not field.primary_key and field.name not in _BUILTIN_FIELDS
+            )
+            cls._monitoring_dimension_fields = fields
+        return list(fields)
 
     @classmethod
     def dimension_names(cls) -> list[str]:
@@ -91,6 +100,10 @@ class MonitorBase(models.Model):
                     f"(only counts default to 1)."
                 )
             value = cls.default_value
+        # The common case first: the abstract base class checks below cost more than
+        # the rest of add() together.
+        if type(value) is int or (type(value) is float and math.isfinite(value)):
+            return cls._coerce_value(value)
         # bool is an int subclass, but True is never a measurement someone meant.
         if isinstance(value, bool) or not isinstance(value, (numbers.Real, Decimal)):
             raise TypeError(
@@ -136,7 +149,10 @@ class MonitorBase(models.Model):
     @classmethod
     def clean_dimensions(cls, dimensions: dict[str, Any]) -> dict[str, Any]:
         """Return the dimensions validated by their model fields, or raise TypeError/ValueError."""
-        fields = {field.name: field for field in cls.dimension_fields()}
+        dimension_fields = cls.dimension_fields()
+        if not dimensions and not dimension_fields:
+            return {}
+        fields = {field.name: field for field in dimension_fields}
         unknown = sorted(set(dimensions) - set(fields))
         if unknown:
             valid = ", ".join(repr(name) for name in fields) or "none"
@@ -174,8 +190,6 @@ class MonitorBase(models.Model):
         ``value`` defaults to 1 for counts and is required for the other kinds;
         ``at`` defaults to now; keyword arguments set the model's dimensions.
         """
-        from monitoring import storage
-
         point_value = cls.clean_value(value)
         point_at = cls.clean_at(at)
         point_dimensions = cls.clean_dimensions(dimensions)
@@ -185,7 +199,12 @@ class MonitorBase(models.Model):
 class _IntegerMixin:
     @classmethod
     def _coerce_value(cls, value: numbers.Real | Decimal) -> int:
-        if not isinstance(value, numbers.Integral) and value != int(value):
+        # type() first: isinstance() against the numbers ABCs is slow, and add() is hot.
+        if (
+            type(value) is not int
+            and not isinstance(value, numbers.Integral)
+            and value != int(value)
+        ):
             raise ValueError(
                 f"{cls.__name__} stores whole numbers; got {value!r}. "
                 f"Use FloatValueBase for fractional readings."
@@ -280,3 +299,68 @@ MONITOR_BASES: tuple[type[MonitorBase], ...] = (
     FloatValueBase,
     DurationBase,
 )
+
+
+# -- the app's own tables: rollups ----------------------------------------------
+
+RESOLUTION_CHOICES = [("minute", "minute"), ("hour", "hour"), ("day", "day")]
+
+
+class Rollup(models.Model):
+    """One bucket of one monitor: the aggregates of its data points, for charts.
+
+    Written only by ``monitoring.storage`` through atomic upserts that add to
+    the stored row, so concurrent processes never lose increments.
+    ``dimensions`` is the canonical JSON of the points' dimension values
+    (sorted keys), ``""`` for a model without dimensions. ``start`` and
+    ``last_at`` are Unix times (seconds, and microseconds), so buckets never
+    depend on the database's time zone handling.
+    """
+
+    monitor = models.CharField(max_length=100)
+    resolution = models.CharField(max_length=6, choices=RESOLUTION_CHOICES)
+    start = models.BigIntegerField(help_text="Start of the bucket, seconds since the Unix epoch.")
+    dimensions = models.TextField(blank=True, default="")
+    count = models.BigIntegerField()
+    sum = models.FloatField()
+    min = models.FloatField()
+    max = models.FloatField()
+    last = models.FloatField()
+    last_at = models.BigIntegerField(help_text="When ``last`` was added, microseconds since epoch.")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["monitor", "resolution", "start", "dimensions"],
+                name="monitoring_rollup_key",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.monitor} {self.resolution} {self.start} {self.dimensions}: {self.count}"
+
+
+class RollupBin(models.Model):
+    """How many timings of a duration bucket fell in one log-spaced histogram bin.
+
+    Kept apart from :class:`Rollup`, one row per bin, so that bins merge by
+    the same atomic ``count = count + excluded.count`` upsert.
+    """
+
+    monitor = models.CharField(max_length=100)
+    resolution = models.CharField(max_length=6, choices=RESOLUTION_CHOICES)
+    start = models.BigIntegerField()
+    dimensions = models.TextField(blank=True, default="")
+    bin = models.IntegerField()
+    count = models.BigIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["monitor", "resolution", "start", "dimensions", "bin"],
+                name="monitoring_rollupbin_key",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.monitor} {self.resolution} {self.start} bin {self.bin}: {self.count}"

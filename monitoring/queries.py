@@ -1,12 +1,16 @@
-"""Read a monitor's data as a series of time buckets.
+"""Read a monitor's data as a series of time buckets, from its rollups.
 
 :func:`get_series` is the one public entry point; views and the handle's
-``series()`` call it, and nothing else in the app reads data points.
+``series()`` call it. It reads only the rollup tables that
+:mod:`monitoring.storage` keeps, never the raw rows, so a chart costs a few
+thousand rows at most whatever the number of events.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import json
 import math
 import zoneinfo
 from collections import defaultdict
@@ -15,9 +19,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import connections
 from django.utils import timezone
 
+from monitoring.conf import conf
+from monitoring.models import _IntegerMixin
 from monitoring.register import Monitor, monitor
+from monitoring.storage.rollups import bin_value, dimension_value
 
 __all__ = [
     "MAX_POINTS",
@@ -76,7 +85,8 @@ class Series:
     stat. ``summary`` is the headline number (``summary_stat``: the total of
     a count, the last reading of a gauge, the p95 of a duration) and
     ``previous_summary`` the same figure for the period of equal length just
-    before ``start``.
+    before ``start``. Both come from the rollups of ``resolution``, so they
+    cover whole buckets: from the start of the bucket holding ``start``.
     """
 
     name: str
@@ -94,9 +104,13 @@ class Series:
 
 
 def site_timezone() -> dt.tzinfo:
-    """Return the zone day buckets follow: the current time zone, else ``TIME_ZONE``."""
+    """Return the zone day buckets follow: ``TIME_ZONE``.
+
+    Not the zone a request may have activated: day rollups are summed once,
+    when points are flushed, so every reader must share the writer's days.
+    """
     if settings.USE_TZ:
-        return timezone.get_current_timezone()
+        return timezone.get_default_timezone()
     return zoneinfo.ZoneInfo(settings.TIME_ZONE or "UTC")
 
 
@@ -155,98 +169,206 @@ def choose_resolution(start: dt.datetime, end: dt.datetime) -> str:
     return "day"
 
 
-def _percentile(ordered: list[float], q: float) -> float | None:
-    """Return the nearest-rank percentile ``q`` (0-100) of an ordered list."""
-    if not ordered:
-        return None
-    rank = max(1, math.ceil(q / 100 * len(ordered)))
-    return ordered[rank - 1]
+class _Bucket:
+    """The merged rollups of one bucket (or of a whole range): the stats of every kind."""
+
+    __slots__ = ("bins", "count", "last", "last_at", "max", "min", "sum")
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.sum = 0.0
+        self.min: float | None = None
+        self.max: float | None = None
+        self.last: float | None = None
+        self.last_at = -(2**63)
+        self.bins: dict[int, int] = {}
+
+    def merge_row(self, count: int, sum_: float, min_: float, max_: float, last, last_at) -> None:
+        self.count += count
+        self.sum += sum_
+        self.min = min_ if self.min is None or min_ < self.min else self.min
+        self.max = max_ if self.max is None or max_ > self.max else self.max
+        if last_at >= self.last_at:
+            self.last, self.last_at = last, last_at
+
+    def merge(self, other: _Bucket) -> None:
+        if other.count:
+            self.merge_row(other.count, other.sum, other.min, other.max, other.last, other.last_at)
+        for index, count in other.bins.items():
+            self.bins[index] = self.bins.get(index, 0) + count
+
+    def percentile(self, q: float) -> float | None:
+        """Return the nearest-rank percentile ``q`` (0-100) from the histogram bins."""
+        total = sum(self.bins.values())
+        if not total:
+            return None
+        rank = max(1, math.ceil(q / 100 * total))
+        seen = 0
+        for index in sorted(self.bins):
+            seen += self.bins[index]
+            if seen >= rank:
+                # The bin's value is within 4.3%; the true min and max are exact bounds.
+                return min(max(bin_value(index), self.min), self.max)
+        return self.max  # pragma: no cover - the loop always reaches the rank
 
 
-def _aggregate(kind: str, points: list[tuple[dt.datetime, float]]) -> dict[str, Any]:
-    """Return every stat of ``kind`` over ``points`` (time, value), empty stats filled."""
+def _number(value: float | None, integer: bool) -> int | float | None:
+    if value is None or not integer:
+        return value
+    return round(value)
+
+
+def _stats(kind: str, bucket: _Bucket, integer: bool) -> dict[str, Any]:
+    """Return every stat of ``kind`` for ``bucket``, empty stats filled (0 or None)."""
     if kind == "count":
-        return {"sum": sum(v for _, v in points)}
-    if not points:
+        return {"sum": _number(bucket.sum, integer) if bucket.count else 0}
+    if not bucket.count:
         return {stat: (0 if stat == "count" else None) for stat in STATS[kind]}
-    values = [v for _, v in points]
     if kind == "value":
         return {
-            "avg": sum(values) / len(values),
-            "min": min(values),
-            "max": max(values),
-            "last": max(points, key=lambda p: p[0])[1],
+            "avg": bucket.sum / bucket.count,
+            "min": _number(bucket.min, integer),
+            "max": _number(bucket.max, integer),
+            "last": _number(bucket.last, integer),
         }
-    ordered = sorted(values)
     return {
-        "count": len(ordered),
-        "p50": _percentile(ordered, 50),
-        "p95": _percentile(ordered, 95),
-        "p99": _percentile(ordered, 99),
-        "max": ordered[-1],
+        "count": bucket.count,
+        "p50": bucket.percentile(50),
+        "p95": bucket.percentile(95),
+        "p99": bucket.percentile(99),
+        "max": bucket.max,
     }
 
 
-def _summary(kind: str, points: list[tuple[dt.datetime, float]]) -> int | float | None:
+def _summary(kind: str, bucket: _Bucket, integer: bool) -> int | float | None:
     if kind == "count":
-        return sum(v for _, v in points)
-    if not points:
+        return _number(bucket.sum, integer) if bucket.count else 0
+    if not bucket.count:
         return None
     if kind == "value":
-        return max(points, key=lambda p: p[0])[1]
-    return _percentile(sorted(v for _, v in points), 95)
+        return _number(bucket.last, integer)
+    return bucket.percentile(95)
 
 
 def _clean_filters(handle: Monitor, filters: dict[str, Any] | None) -> dict[str, list[Any]]:
-    dimensions = handle.model.dimension_names()
+    """Return the filters as rollup key values per dimension, or raise ValueError."""
+    fields = {field.name: field for field in handle.model.dimension_fields()}
     cleaned = {}
     for name, wanted in (filters or {}).items():
-        if name not in dimensions:
-            valid = ", ".join(repr(d) for d in dimensions) or "none"
+        if name not in fields:
+            valid = ", ".join(repr(d) for d in fields) or "none"
             raise ValueError(
                 f"Monitor {handle.name!r} has no dimension {name!r}; valid dimensions: {valid}."
             )
-        if isinstance(wanted, (list, tuple, set, frozenset)):
-            cleaned[name] = list(wanted)
-        else:
-            cleaned[name] = [wanted]
+        if not isinstance(wanted, (list, tuple, set, frozenset)):
+            wanted = [wanted]
+        cleaned[name] = [_key_value(fields[name], value) for value in wanted]
     return cleaned
 
 
-def _read_points(
-    handle: Monitor,
-    start: dt.datetime,
-    end: dt.datetime,
-    filters: dict[str, list[Any]],
-    split_by: str | None,
-) -> Iterable[tuple[dt.datetime, float, Any]]:
-    """Yield (created, value, split value) for the raw rows in ``[start, end)``."""
-    queryset = handle.model._default_manager.filter(created__gte=start, created__lt=end)
-    for name, wanted in filters.items():
-        queryset = queryset.filter(**{f"{name}__in": wanted})
-    fields = ["created", "value"] + ([split_by] if split_by else [])
-    for row in queryset.values_list(*fields).iterator(chunk_size=5000):
-        created = _aware(row[0])
-        yield created, row[1], (row[2] if split_by else None)
+def _key_value(field: Any, value: Any) -> Any:
+    """Return a filter value as the rollups store it (``"5"`` matches an integer 5)."""
+    # A value the field refuses matches nothing, as a filter on the raw rows would.
+    with contextlib.suppress(ValidationError):
+        value = field.to_python(value)
+    return dimension_value(field, value)
 
 
-def _bucketize(
-    kind: str,
-    starts: list[dt.datetime],
-    points: list[tuple[dt.datetime, float]],
-    resolution: str,
+class _Reader:
+    """Read one monitor's rollups of one resolution, merged per bucket and per split value."""
+
+    def __init__(
+        self,
+        handle: Monitor,
+        resolution: str,
+        filters: dict[str, list[Any]],
+        split_by: str | None,
+    ):
+        self.handle = handle
+        self.resolution = resolution
+        self.filters = filters
+        self.split_by = split_by
+        self._labels: dict[str, str | None] = {}
+
+    def _label(self, dimensions: str) -> str | None:
+        """Return the split label of a dimension key, or None if the filters exclude it."""
+        try:
+            return self._labels[dimensions]
+        except KeyError:
+            pass
+        values = json.loads(dimensions) if dimensions else {}
+        label: str | None = ""
+        for name, wanted in self.filters.items():
+            if values.get(name) not in wanted:
+                label = None
+                break
+        if label is not None and self.split_by is not None:
+            label = str(values.get(self.split_by))
+        self._labels[dimensions] = label
+        return label
+
+    def read(self, start_s: int, end_s: int) -> dict[str, dict[int, _Bucket]]:
+        """Return {split label: {bucket start: merged bucket}} for buckets in [start_s, end_s)."""
+        from monitoring.models import Rollup, RollupBin
+
+        alias = conf.DATABASE
+        key = {"monitor": self.handle.name, "resolution": self.resolution}
+        span = {"start__gte": start_s, "start__lt": end_s}
+        result: dict[str, dict[int, _Bucket]] = defaultdict(dict)
+        rows = Rollup.objects.using(alias).filter(**key, **span)
+        for start, dims, count, sum_, min_, max_, last, last_at in rows.values_list(
+            "start", "dimensions", "count", "sum", "min", "max", "last", "last_at"
+        ):
+            label = self._label(dims)
+            if label is None:
+                continue
+            bucket = result[label].get(start)
+            if bucket is None:
+                bucket = result[label][start] = _Bucket()
+            bucket.merge_row(count, sum_, min_, max_, last, last_at)
+        if self.handle.kind == "duration":
+            bins = RollupBin.objects.using(alias).filter(**key, **span)
+            for start, dims, index, count in bins.values_list(
+                "start", "dimensions", "bin", "count"
+            ):
+                label = self._label(dims)
+                if label is None:
+                    continue
+                bucket = result[label].get(start)
+                if bucket is None:  # pragma: no cover - a bin always has its rollup
+                    bucket = result[label][start] = _Bucket()
+                bucket.bins[index] = bucket.bins.get(index, 0) + count
+        return result
+
+
+def _values(
+    kind: str, starts: list[int], buckets: dict[int, _Bucket], integer: bool
 ) -> dict[str, list[Any]]:
-    index = {start: i for i, start in enumerate(starts)}
-    per_bucket: list[list[tuple[dt.datetime, float]]] = [[] for _ in starts]
-    for created, value in points:
-        i = index.get(floor_bucket(created, resolution))
-        if i is not None:
-            per_bucket[i].append((created, value))
     values: dict[str, list[Any]] = {stat: [] for stat in STATS[kind]}
-    for bucket_points in per_bucket:
-        for stat, result in _aggregate(kind, bucket_points).items():
+    empty = _Bucket()
+    for start in starts:
+        for stat, result in _stats(kind, buckets.get(start, empty), integer).items():
             values[stat].append(result)
     return values
+
+
+def _total(buckets: Iterable[_Bucket]) -> _Bucket:
+    total = _Bucket()
+    for bucket in buckets:
+        total.merge(bucket)
+    return total
+
+
+def _flush_own_points() -> None:
+    """Write what this process has buffered, so that it reads its own data points.
+
+    Not inside a transaction on the monitoring database: the caller's
+    transaction might still roll back, taking the points with it.
+    """
+    from monitoring.storage import buffer
+
+    if len(buffer) and not connections[conf.DATABASE].in_atomic_block:
+        buffer.flush()
 
 
 def get_series(
@@ -269,8 +391,12 @@ def get_series(
     :class:`Group` per value, the ``top`` values by total first and the rest
     summed into ``"other"``. Raise NotRegistered for an unknown monitor and
     ValueError for a bad range, resolution, filter or dimension.
+
+    It reads rollups only. Points this process still has buffered are
+    flushed first (outside a transaction), so a process sees what it added.
     """
     handle = name if isinstance(name, Monitor) else monitor.get(name)
+    _flush_own_points()
     end = _aware(end) if end is not None else timezone.now()
     start = _aware(start) if start is not None else end - dt.timedelta(days=1)
     if start >= end:
@@ -298,35 +424,50 @@ def get_series(
         )
     range_start, range_end = starts[0], next_bucket(starts[-1], resolution)
     kind = handle.kind
+    integer = issubclass(handle.model, _IntegerMixin)
+    epochs = [int(bucket.timestamp()) for bucket in starts]
+    first_s, end_s = epochs[0], int(range_end.timestamp())
 
-    rows = list(_read_points(handle, range_start, range_end, cleaned, split_by))
-    points = [(created, value) for created, value, _ in rows]
-    values = _bucketize(kind, starts, points, resolution)
+    reader = _Reader(handle, resolution, cleaned, split_by)
+    by_label = reader.read(first_s, end_s)
+    buckets: dict[int, _Bucket] = defaultdict(_Bucket)
+    for label_buckets in by_label.values():
+        for bucket_start, bucket in label_buckets.items():
+            buckets[bucket_start].merge(bucket)
+    values = _values(kind, epochs, buckets, integer)
 
     groups: list[Group] = []
     if split_by is not None:
-        by_label: dict[str, list[tuple[dt.datetime, float]]] = defaultdict(list)
-        for created, value, label in rows:
-            by_label[str(label)].append((created, value))
-        ranked = sorted(by_label, key=lambda label: (-_group_total(kind, by_label[label]), label))
+        totals = {label: _total(b.values()) for label, b in by_label.items()}
+        ranked = sorted(totals, key=lambda label: (-_group_total(kind, totals[label]), label))
         for label in ranked[:top]:
             groups.append(
                 Group(
                     label,
-                    _bucketize(kind, starts, by_label[label], resolution),
-                    _group_total(kind, by_label[label]),
+                    _values(kind, epochs, by_label[label], integer),
+                    _group_total(kind, totals[label], integer),
                 )
             )
-        rest = [point for label in ranked[top:] for point in by_label[label]]
+        rest = ranked[top:]
         if rest:
+            merged: dict[int, _Bucket] = defaultdict(_Bucket)
+            for label in rest:
+                for bucket_start, bucket in by_label[label].items():
+                    merged[bucket_start].merge(bucket)
             groups.append(
-                Group(OTHER, _bucketize(kind, starts, rest, resolution), _group_total(kind, rest))
+                Group(
+                    OTHER,
+                    _values(kind, epochs, merged, integer),
+                    _group_total(kind, _total(merged.values()), integer),
+                )
             )
 
-    # The summary covers exactly [start, end), the previous period the same span before it.
+    # The summary covers the series' buckets, the previous period as many seconds
+    # before them, both to the precision of the resolution.
     span = end - start
-    in_range = [(c, v) for c, v in points if start <= c < end]
-    previous = [(c, v) for c, v, _ in _read_points(handle, start - span, start, cleaned, None)]
+    previous_start = int(floor_bucket(start - span, resolution).timestamp())
+    unsplit = _Reader(handle, resolution, cleaned, None)
+    previous = _total(unsplit.read(previous_start, first_s).get("", {}).values())
     return Series(
         name=handle.name,
         kind=kind,
@@ -335,16 +476,16 @@ def get_series(
         end=range_end,
         buckets=starts,
         values=values,
-        summary=_summary(kind, in_range),
-        previous_summary=_summary(kind, previous),
+        summary=_summary(kind, _total(buckets.values()), integer),
+        previous_summary=_summary(kind, previous, integer),
         summary_stat=SUMMARY_STATS[kind],
         groups=groups,
         split_by=split_by,
     )
 
 
-def _group_total(kind: str, points: list[tuple[dt.datetime, float]]) -> int | float:
+def _group_total(kind: str, bucket: _Bucket, integer: bool = False) -> int | float:
     """Rank groups by their sum for counts and by their number of points otherwise."""
     if kind == "count":
-        return sum(v for _, v in points)
-    return len(points)
+        return _number(bucket.sum, integer)
+    return bucket.count

@@ -246,6 +246,29 @@ class MonitorRegistry:
             return f"{message} Did you mean {' or '.join(repr(c) for c in close)}?"
         return f"{message} Registered monitors: {', '.join(sorted(self._registry))}."
 
+    # -- the write buffer (shared by every registry of the process) ------------
+
+    def flush(self) -> int:
+        """Write every buffered data point now and return how many were written.
+
+        Never raise: if the database fails, the points stay buffered (see
+        :meth:`stats`) and a later flush retries them.
+        """
+        from monitoring import storage
+
+        return storage.flush()
+
+    def stats(self) -> dict[str, Any]:
+        """Return the write buffer's counters: pending, written, dropped, failed flushes."""
+        from monitoring import storage
+
+        return storage.stats()
+
+    @property
+    def dropped(self) -> int:
+        """Return how many data points the full buffer has dropped since the process started."""
+        return self.stats()["dropped"]
+
     def __contains__(self, name: object) -> bool:
         return name in self._registry
 

@@ -1,10 +1,14 @@
 """Settings of the demo and test project.
 
 MONITORING_TEST_DB=postgres switches to PostgreSQL, configured by the usual
-PGHOST, PGPORT, PGUSER, PGPASSWORD and PGDATABASE variables.
+PGHOST, PGPORT, PGUSER, PGPASSWORD and PGDATABASE variables. With SQLite the
+test database is a file (not the in-memory default), so that threads and
+processes of the storage tests share it; MONITORING_SQLITE_NAME points a
+worker process at it.
 """
 
 import os
+import tempfile
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -66,7 +70,12 @@ else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": BASE_DIR / "demo.sqlite3",
+            "NAME": os.environ.get("MONITORING_SQLITE_NAME", BASE_DIR / "demo.sqlite3"),
+            # Seconds a writer waits for another one's lock before it gives up.
+            "OPTIONS": {"timeout": 30},
+            "TEST": {
+                "NAME": os.path.join(tempfile.gettempdir(), f"monitoring-{os.getpid()}.sqlite3")
+            },
         }
     }
 

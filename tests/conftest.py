@@ -1,9 +1,28 @@
 import copy
+import os
+from pathlib import Path
 
 import pytest
+from django.db import connection
+from django.db.models.signals import post_save
+from django.test import override_settings
+from factory.django import mute_signals
 
 from monitoring.register import monitor
+from monitoring.storage import buffer
 from tests.factories import StaffFactory, UserFactory
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _write_synchronously():
+    """Write each data point inside add(), so tests read what they added.
+
+    Tests of the buffer turn it back on (see tests/test_storage.py).
+    """
+    with override_settings(MONITORING_BUFFER=False):
+        yield
 
 
 @pytest.fixture(autouse=True)
@@ -16,7 +35,13 @@ def _restore_registry():
 
 @pytest.fixture
 def staff_user(db):
-    return StaffFactory()
+    """Return an active staff user, not counted by test_app's user_count monitor.
+
+    Rollups are not touched by deleting raw rows, so a user counted here
+    would stay in every chart of the test.
+    """
+    with mute_signals(post_save):
+        return StaffFactory()
 
 
 @pytest.fixture
@@ -27,5 +52,47 @@ def staff_client(client, staff_user):
 
 @pytest.fixture
 def user_client(client, db):
-    client.force_login(UserFactory())
+    with mute_signals(post_save):
+        user = UserFactory()
+    client.force_login(user)
     return client
+
+
+TEST_DB = "postgres" if os.environ.get("MONITORING_TEST_DB") == "postgres" else "sqlite"
+
+
+def pytest_runtest_setup(item):
+    if item.get_closest_marker("postgres") and TEST_DB != "postgres":
+        pytest.skip(
+            "PostgreSQL variant: run the suite with MONITORING_TEST_DB=postgres and PG* "
+            "variables pointing at a server (.ci/run does)."
+        )
+    if item.get_closest_marker("sqlite_file") and TEST_DB != "sqlite":
+        pytest.skip("SQLite-file variant: runs when MONITORING_TEST_DB is unset.")
+
+
+@pytest.fixture
+def buffered():
+    """Turn the write buffer on, with no timer flush unless a test asks for one.
+
+    Afterwards the background thread is stopped and the buffer forgotten, so
+    every test starts from an empty buffer with zeroed counters.
+    """
+    buffer.reset()
+    with override_settings(
+        MONITORING_BUFFER=True, MONITORING_FLUSH_INTERVAL=3600, MONITORING_PRUNE_INTERVAL=None
+    ):
+        yield buffer
+        buffer.reset()
+
+
+def worker_env(**extra):
+    """Return the environment of a subprocess that uses this test run's database."""
+    settings = connection.settings_dict
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "test_app.settings", "PYTHONPATH": str(ROOT)}
+    if connection.vendor == "sqlite":
+        env["MONITORING_SQLITE_NAME"] = str(settings["NAME"])
+    else:
+        env["PGDATABASE"] = settings["NAME"]
+    env.update(extra)
+    return env

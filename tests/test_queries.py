@@ -198,3 +198,42 @@ def test_bad_arguments_raise_value_error(kwargs, message):
 def test_unknown_monitor():
     with pytest.raises(NotRegistered, match="Did you mean 'orders'"):
         get_series("order")
+
+
+def test_day_buckets_ignore_a_time_zone_a_request_activated():
+    from django.utils import timezone
+
+    midnight = dt.datetime(2024, 6, 3, tzinfo=BERLIN)
+    add("user_count", 1, midnight + dt.timedelta(hours=1))  # 23:00 UTC on the 2nd
+    with timezone.override(zoneinfo.ZoneInfo("America/New_York")):
+        series = get_series(
+            "user_count", start=midnight, end=midnight + dt.timedelta(days=1), resolution="day"
+        )
+    assert series.buckets == [midnight]
+    assert series.values["sum"] == [1]
+
+
+def test_duration_percentiles_come_from_the_bins():
+    for i in range(3):
+        add("request_time", 10.0 * (i + 1), T0 + dt.timedelta(minutes=i))
+    series = get_series("request_time", start=T0, end=T0 + dt.timedelta(hours=1), resolution="hour")
+    assert series.values["count"] == [3]
+    assert series.values["max"] == [30.0]
+    assert series.values["p50"][0] == pytest.approx(20, rel=0.05)
+
+
+def test_integer_gauges_answer_whole_numbers():
+    add("queue_length", 3, T0)
+    add("queue_length", 4, T0 + dt.timedelta(minutes=1))
+    series = get_series("queue_length", start=T0, end=T0 + dt.timedelta(hours=1), resolution="hour")
+    assert series.values["avg"] == [3.5]
+    assert series.values["last"] == [4]
+    assert isinstance(series.values["min"][0], int)
+    assert isinstance(series.summary, int)
+
+
+def test_filter_values_are_cleaned_like_the_field():
+    add("orders", 1, T0, plan="pro")
+    span = {"start": T0, "end": T0 + dt.timedelta(hours=1), "resolution": "hour"}
+    assert get_series("orders", filters={"plan": "nope"}, **span).values["sum"] == [0]
+    assert get_series("orders", filters={"plan": ("pro",)}, **span).summary == 1

@@ -9,6 +9,7 @@ from django.core.management import CommandError, call_command
 from django.db.models import Sum
 from django.utils import timezone
 
+from monitoring.queries import get_series
 from test_app.models import (
     MonitorLoadAverage,
     MonitorOrderCount,
@@ -70,3 +71,19 @@ def test_demo_sets_up_data_and_a_staff_login_without_serving():
     assert MonitorQueueLength.objects.count() == 90 * 144
     user.refresh_from_db()
     assert user.check_password("monitoring")
+
+
+def test_sample_data_is_rolled_up_so_the_charts_show_it():
+    call_command("monitoring_sample_data", "--days", "3", stdout=StringIO())
+    end = timezone.now()
+    series = get_series(
+        "request_time", start=end - dt.timedelta(days=3), end=end, resolution="hour"
+    )
+    assert series.values["count"][-72:].count(0) < 72
+    assert sum(series.values["count"]) == MonitorRequestTime.objects.count()
+    orders = get_series("orders", start=end - dt.timedelta(days=4), end=end, resolution="day")
+    assert sum(orders.values["sum"]) == MonitorOrderCount.objects.aggregate(n=Sum("value"))["n"]
+    # --clear replaces the rollups along with the rows.
+    call_command("monitoring_sample_data", "--days", "3", "--clear", stdout=StringIO())
+    again = get_series("orders", start=end - dt.timedelta(days=4), end=end, resolution="day")
+    assert sum(again.values["sum"]) == MonitorOrderCount.objects.aggregate(n=Sum("value"))["n"]

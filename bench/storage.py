@@ -1,0 +1,329 @@
+#!/usr/bin/env python
+"""Benchmark the storage engine against its baselines, measured in the same run.
+
+    .venv/bin/python bench/storage.py            # the figures in docs/performance.rst
+    .venv/bin/python bench/storage.py --quick    # a smoke run of a few seconds
+
+Everything runs against a fresh SQLite file in a temporary directory:
+
+1. ``add()`` amortised, flush to the file included, over N calls, for 1 and
+   for 50 count monitors, against ``prometheus_client.Counter.inc()`` (target
+   at most 5x) and against one ``objects.create()`` per call (target at least
+   250x faster; measured on fewer calls and compared per call).
+2. A 90-day chart of a monitor holding M events, at hour and at day
+   resolution, against Django's ``TruncHour``/``TruncDay`` + ``Sum`` over the
+   raw rows (target at most 1/400 of that time).
+3. Peak memory (tracemalloc) while ``add()`` runs at 1M calls per minute.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import gc
+import os
+import statistics
+import sys
+import tempfile
+import time
+import tracemalloc
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def setup_django(directory: str) -> None:
+    os.environ["DJANGO_SETTINGS_MODULE"] = "test_app.settings"
+    os.environ["MONITORING_SQLITE_NAME"] = os.path.join(directory, "bench.sqlite3")
+    os.environ["DJANGO_DEBUG"] = "0"  # no query log in memory
+    os.environ.pop("MONITORING_TEST_DB", None)
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+
+def make_models(count: int, prefix: str) -> list:
+    """Create ``count`` count-monitor models with their tables, registered as monitors."""
+    from django.db import connection
+
+    from monitoring.models import IntegerCountBase
+    from monitoring.register import monitor
+    from monitoring.views import IntegerCountView
+
+    models = []
+    with connection.schema_editor() as editor:
+        for i in range(count):
+            model = type(f"{prefix}{i}", (IntegerCountBase,), {"__module__": "test_app.models"})
+            editor.create_model(model)
+            monitor.register(f"{prefix.lower()}-{i}", IntegerCountView.as_view(model=model))
+            models.append(model)
+    return models
+
+
+def per_call(seconds: float, calls: int) -> float:
+    return seconds / calls * 1e6  # microseconds
+
+
+def bench_prometheus(calls: int, monitors: int) -> float:
+    from prometheus_client import CollectorRegistry, Counter
+
+    registry = CollectorRegistry()
+    counters = [
+        Counter(f"bench_{monitors}_{i}", "bench", registry=registry) for i in range(monitors)
+    ]
+    incs = [counter.inc for counter in counters]
+    gc.collect()
+    start = time.perf_counter()
+    if monitors == 1:
+        inc = incs[0]
+        for _ in range(calls):
+            inc()
+    else:
+        for i in range(calls):
+            incs[i % monitors]()
+    return per_call(time.perf_counter() - start, calls)
+
+
+def bench_add(calls: int, models: list) -> tuple[float, dict]:
+    from django.test.utils import override_settings
+
+    from monitoring.register import monitor
+    from monitoring.storage import buffer
+
+    handles = [monitor.get_for_model(model) for model in models]
+    adds = [handle.add for handle in handles]
+    buffer.reset()
+    gc.collect()
+    # A tight loop adds faster than one process can write, so let the buffer hold
+    # every call: the time then includes writing all of them, none dropped.
+    with override_settings(MONITORING_BUFFER_MAX=calls + 1):
+        start = time.perf_counter()
+        if len(adds) == 1:
+            add = adds[0]
+            for _ in range(calls):
+                add()
+        else:
+            count = len(adds)
+            for i in range(calls):
+                adds[i % count]()
+        monitor.flush()
+        elapsed = time.perf_counter() - start
+    stats = buffer.stats()
+    buffer.reset()
+    written = sum(model.objects.count() for model in models)
+    assert written + stats["dropped"] == calls, (written, stats)
+    return per_call(elapsed, calls), stats
+
+
+def bench_naive_create(calls: int, model) -> float:
+    manager = model.objects
+    gc.collect()
+    start = time.perf_counter()
+    for _ in range(calls):
+        manager.create(value=1)
+    return per_call(time.perf_counter() - start, calls)
+
+
+def fill_chart_monitor(events: int, model, name: str, end: dt.datetime) -> None:
+    """Write ``events`` points over the 90 days before ``end`` through the flush path."""
+    from monitoring.conf import conf
+    from monitoring.storage.writer import write_points
+
+    span = dt.timedelta(days=90).total_seconds()
+    chunk = 50_000
+    for first in range(0, events, chunk):
+        points = [
+            (model, 1, end - dt.timedelta(seconds=span * (i + 0.5) / events), {})
+            for i in range(first, min(first + chunk, events))
+        ]
+        write_points(points, conf.DATABASE)
+
+
+def timed(function, repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        gc.collect()
+        start = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def bench_chart(events: int, model, name: str, naive_repeat: int) -> dict[str, tuple]:
+    from django.db.models import Sum
+    from django.db.models.functions import TruncDay, TruncHour
+    from django.utils import timezone
+
+    from monitoring.queries import get_series, site_timezone
+
+    end = timezone.now()
+    start = end - dt.timedelta(days=90)
+    fill_chart_monitor(events, model, name, end)
+    results = {}
+    for resolution, trunc in (("hour", TruncHour), ("day", TruncDay)):
+
+        def naive(trunc=trunc):
+            rows = (
+                model.objects.filter(created__gte=start, created__lt=end)
+                .annotate(bucket=trunc("created", tzinfo=site_timezone()))
+                .values("bucket")
+                .annotate(total=Sum("value"))
+                .order_by("bucket")
+            )
+            return list(rows)
+
+        def ours(resolution=resolution):
+            return get_series(name, start=start, end=end, resolution=resolution)
+
+        naive_total = sum(row["total"] for row in naive())
+        series = ours()
+        assert sum(series.values["sum"]) == events == naive_total, (
+            sum(series.values["sum"]),
+            naive_total,
+        )
+        results[resolution] = (timed(ours, 7) * 1000, timed(naive, naive_repeat) * 1000)
+    return results
+
+
+def bench_memory(seconds: float, rate_per_minute: int, model) -> tuple[float, int, dict]:
+    """Add at ``rate_per_minute`` for ``seconds`` under tracemalloc; return peak MB."""
+    from monitoring.register import monitor
+    from monitoring.storage import buffer
+
+    add = monitor.get_for_model(model).add
+    buffer.reset()
+    per_second = rate_per_minute / 60
+    tick = 0.01
+    tracemalloc.start()
+    tracemalloc.reset_peak()
+    baseline = tracemalloc.get_traced_memory()[0]
+    start = time.perf_counter()
+    added = 0
+    while (now := time.perf_counter()) - start < seconds:
+        due = int((now - start + tick) * per_second)
+        while added < due:
+            add()
+            added += 1
+        time.sleep(max(0.0, start + (added / per_second) - time.perf_counter()))
+    monitor.flush()
+    peak = tracemalloc.get_traced_memory()[1] - baseline
+    tracemalloc.stop()
+    stats = buffer.stats()
+    buffer.reset()
+    return peak / 2**20, added, stats
+
+
+def verdict(ok: bool) -> str:
+    return "met" if ok else "MISSED"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="Small sizes: a smoke run.")
+    args = parser.parse_args()
+    calls = 20_000 if args.quick else 1_000_000
+    naive_calls = 300 if args.quick else 3_000
+    events = 20_000 if args.quick else 1_000_000
+    memory_seconds = 2.0 if args.quick else 30.0
+    naive_repeat = 1 if args.quick else 3
+
+    with tempfile.TemporaryDirectory() as directory:
+        setup_django(directory)
+        import django
+        from django.db import connection
+
+        print(
+            f"django-monitoring storage benchmark: Python {sys.version.split()[0]}, "
+            f"Django {django.get_version()}, SQLite {connection.Database.sqlite_version}, "
+            f"{os.cpu_count()} CPUs, file {os.environ['MONITORING_SQLITE_NAME']}"
+        )
+        one = make_models(1, "BenchOne")
+        fifty = make_models(50, "BenchFifty")
+        naive_model = make_models(1, "BenchNaive")[0]
+        chart_model = make_models(1, "BenchChart")[0]
+        memory_model = make_models(1, "BenchMemory")[0]
+
+        prom_1 = bench_prometheus(calls, 1)
+        prom_50 = bench_prometheus(calls, 50)
+        add_1, stats_1 = bench_add(calls, one)
+        add_50, stats_50 = bench_add(calls, fifty)
+        naive = bench_naive_create(naive_calls, naive_model)
+        chart = bench_chart(events, chart_model, "benchchart-0", naive_repeat)
+        peak_mb, memory_added, memory_stats = bench_memory(memory_seconds, 1_000_000, memory_model)
+
+    if args.quick:
+        print(
+            "--quick: a smoke run; its sizes are too small to judge the targets "
+            "(the full run's figures are in docs/performance.rst)."
+        )
+    print()
+    print(
+        f"add(): {calls:,} calls in a tight loop, flush to the SQLite file included "
+        f"(MONITORING_BUFFER_MAX raised to hold them all)"
+    )
+    print(f"  {'case':<44}{'µs/call':>10}{'ratio':>12}  target")
+    rows = [
+        ("prometheus_client Counter.inc(), 1 counter", prom_1, None, ""),
+        ("prometheus_client Counter.inc(), 50 counters", prom_50, None, ""),
+        (
+            f"objects.create() per call ({naive_calls:,} calls)",
+            naive,
+            None,
+            "",
+        ),
+        (
+            "add(), 1 monitor (vs inc)",
+            add_1,
+            add_1 / prom_1,
+            f"<= 5x: {verdict(add_1 / prom_1 <= 5)}",
+        ),
+        (
+            "add(), 50 monitors (vs inc)",
+            add_50,
+            add_50 / prom_50,
+            f"<= 5x: {verdict(add_50 / prom_50 <= 5)}",
+        ),
+        (
+            "add(), 1 monitor: faster than create()",
+            add_1,
+            naive / add_1,
+            f">= 250x: {verdict(naive / add_1 >= 250)}",
+        ),
+        (
+            "add(), 50 monitors: faster than create()",
+            add_50,
+            naive / add_50,
+            f">= 250x: {verdict(naive / add_50 >= 250)}",
+        ),
+    ]
+    for label, micro, ratio, target in rows:
+        ratio_text = f"{ratio:,.1f}x" if ratio is not None else ""
+        print(f"  {label:<44}{micro:>10.2f}{ratio_text:>12}  {target}")
+    for label, stats in (("1 monitor", stats_1), ("50 monitors", stats_50)):
+        print(
+            f"  ({label}: {stats['written']:,} written, {stats['dropped']:,} dropped, "
+            f"{stats['failed_flushes']} failed flushes)"
+        )
+    print()
+    print(f"90-day chart of a monitor with {events:,} events (median of runs)")
+    print(f"  {'resolution':<12}{'get_series ms':>16}{'Trunc+Sum ms':>16}{'ratio':>12}  target")
+    for resolution, (ours, naive_ms) in chart.items():
+        ratio = ours / naive_ms
+        print(
+            f"  {resolution:<12}{ours:>16.2f}{naive_ms:>16.1f}{f'1/{1 / ratio:,.0f}':>12}  "
+            f"<= 1/400: {verdict(ratio <= 1 / 400)}"
+        )
+    print()
+    print(
+        f"Buffer memory at 1M add()/minute for {memory_seconds:.0f} s "
+        f"({memory_added:,} calls, {memory_stats['dropped']} dropped): "
+        f"peak {peak_mb:.2f} MB traced"
+    )
+
+
+if __name__ == "__main__":
+    main()

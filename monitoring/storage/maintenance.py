@@ -1,0 +1,195 @@
+"""Keep the tables in shape: prune old data, rebuild rollups from raw rows."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
+
+from django.apps import apps
+from django.conf import settings
+from django.db import connections, models, transaction
+from django.db.models import Max, Q
+from django.utils import timezone
+
+from monitoring.conf import conf
+from monitoring.storage.rollups import Aggregator, dimension_key, dimension_value, epoch_us
+from monitoring.storage.writer import apply_rollups
+
+if TYPE_CHECKING:
+    from monitoring.models import MonitorBase
+    from monitoring.register import Monitor
+
+__all__ = ["monitor_models", "prune", "rebuild"]
+
+#: Rows deleted per statement when pruning without a limit.
+PRUNE_SLICE = 10_000
+
+
+def monitor_models() -> list[type[MonitorBase]]:
+    """Return every installed concrete model built on a monitoring base."""
+    from monitoring.models import MonitorBase
+
+    return [
+        model
+        for model in apps.get_models()
+        if issubclass(model, MonitorBase) and not model._meta.proxy
+    ]
+
+
+def _delete(queryset: models.QuerySet, limit: int | None, dry_run: bool) -> int:
+    """Delete the rows of ``queryset`` in slices, at most ``limit``; return how many."""
+    if dry_run:
+        count = queryset.count()
+        return count if limit is None else min(count, limit)
+    deleted = 0
+    while limit is None or deleted < limit:
+        size = PRUNE_SLICE if limit is None else min(PRUNE_SLICE, limit - deleted)
+        pks = list(queryset.values_list("pk", flat=True)[:size])
+        if not pks:
+            break
+        # _raw_delete: one DELETE, no signals and no collection of related rows,
+        # which monitoring's own tables and raw data points don't have.
+        deleted += (
+            queryset.model._base_manager.using(queryset.db)
+            .filter(pk__in=pks)
+            ._raw_delete(queryset.db)
+        )
+        if len(pks) < size:
+            break
+    return deleted
+
+
+def prune(
+    *, now: dt.datetime | None = None, limit: int | None = None, dry_run: bool = False
+) -> dict[str, int]:
+    """Delete raw rows and rollups older than ``MONITORING_RETENTION``.
+
+    Return how many rows went (or, with ``dry_run``, would go) per table and
+    resolution. ``limit`` caps the rows deleted per table, so a call takes a
+    bounded time; the background thread prunes that way.
+    """
+    from monitoring.models import Rollup, RollupBin
+
+    alias = conf.DATABASE
+    retention = conf.RETENTION
+    now = now or timezone.now()
+    result: dict[str, int] = {}
+    if retention.get("raw") is not None:
+        cutoff = now - dt.timedelta(days=retention["raw"])
+        for model in monitor_models():
+            queryset = model._base_manager.using(alias).filter(created__lt=cutoff)
+            result[f"{model._meta.label} (raw)"] = _delete(queryset, limit, dry_run)
+    for resolution in ("minute", "hour", "day"):
+        days = retention.get(resolution)
+        if days is None:
+            continue
+        cutoff_s = epoch_us(now - dt.timedelta(days=days)) // 1_000_000
+        for model in (Rollup, RollupBin):
+            queryset = model._base_manager.using(alias).filter(
+                resolution=resolution, start__lt=cutoff_s
+            )
+            result[f"{model._meta.label} ({resolution})"] = _delete(queryset, limit, dry_run)
+    return result
+
+
+def _bounds(since: dt.datetime | None) -> tuple[int | None, int | None]:
+    """Return (minute_from, day_from) in Unix seconds for a rebuild from ``since``.
+
+    Whole buckets are rebuilt: from the start of the local day holding
+    ``since``, and for minutes and hours from the UTC hour holding that start.
+    """
+    if since is None:
+        return None, None
+    from monitoring.queries import floor_bucket
+
+    day = floor_bucket(since, "day")
+    hour = floor_bucket(day, "hour")
+    return int(hour.timestamp()), int(day.timestamp())
+
+
+def _db_datetime(seconds: int) -> dt.datetime:
+    """Return Unix time ``seconds`` as the datetimes raw rows store (naive without USE_TZ)."""
+    at = dt.datetime.fromtimestamp(seconds, dt.timezone.utc)
+    if settings.USE_TZ:
+        return at
+    from monitoring.queries import site_timezone
+
+    return timezone.make_naive(at, site_timezone())
+
+
+def rebuild(
+    handles: Iterable[Monitor],
+    *,
+    since: dt.datetime | None = None,
+    batch_size: int = 10_000,
+    progress: Callable[[Monitor, int, int], None] | None = None,
+) -> dict[str, int]:
+    """Recompute the rollups of ``handles`` from their raw rows; return rows read per monitor.
+
+    Rollups from ``since`` on (all of them without it) are deleted and
+    rebuilt in batches of ``batch_size`` raw rows, so memory stays bounded.
+    ``progress(handle, done, total)`` is called after each batch. Points
+    flushed while a rebuild runs are counted once on SQLite; on PostgreSQL,
+    stop writers of the monitor for an exact rebuild.
+    """
+    return {handle.name: _rebuild_one(handle, since, batch_size, progress) for handle in handles}
+
+
+def _rebuild_one(
+    handle: Monitor,
+    since: dt.datetime | None,
+    batch_size: int,
+    progress: Callable[[Monitor, int, int], None] | None,
+) -> int:
+    from monitoring.models import Rollup, RollupBin
+
+    alias = conf.DATABASE
+    model = handle.model
+    minute_from, day_from = _bounds(since)
+    rows = model._base_manager.using(alias)
+    if minute_from is not None:
+        rows = rows.filter(created__gte=_db_datetime(minute_from))
+    with transaction.atomic(using=alias):
+        for table in (Rollup, RollupBin):
+            stale = table._base_manager.using(alias).filter(monitor=handle.name)
+            if minute_from is not None:
+                stale = stale.filter(
+                    Q(resolution="day", start__gte=day_from)
+                    | (~Q(resolution="day") & Q(start__gte=minute_from))
+                )
+            stale._raw_delete(alias)
+        # Read after the delete: on SQLite this transaction now holds the write
+        # lock, so no flush can slip a row in between.
+        last_pk = rows.aggregate(last=Max("pk"))["last"]
+    if last_pk is None:
+        return 0
+    rows = rows.filter(pk__lte=last_pk).order_by("pk")
+    total = rows.count()
+    dimensions = model.dimension_fields()
+    names = [field.name for field in dimensions]
+    columns = ["pk", "created", "value"] + [field.attname for field in dimensions]
+    duration = model.kind == "duration"
+    done, after = 0, None
+    while True:
+        batch_rows = rows if after is None else rows.filter(pk__gt=after)
+        batch = list(batch_rows.values_list(*columns)[:batch_size])
+        if not batch:
+            break
+        aggregator = Aggregator(duration, minute_from=minute_from, day_from=day_from)
+        for _, created, value, *values in batch:
+            if dimensions:
+                key = dimension_key(
+                    names,
+                    [dimension_value(f, v) for f, v in zip(dimensions, values, strict=True)],
+                )
+            else:
+                key = ""
+            aggregator.add(epoch_us(created), value, key)
+        with transaction.atomic(using=alias), connections[alias].cursor() as cursor:
+            apply_rollups(cursor, handle.name, aggregator)
+        done += len(batch)
+        after = batch[-1][0]
+        if progress is not None:
+            progress(handle, done, total)
+    return done

@@ -1,0 +1,482 @@
+"""The write path: buffer, flush triggers, sync mode, rollups, faults."""
+
+import datetime as dt
+import logging
+import math
+import os
+import subprocess
+import sys
+import threading
+import time
+import warnings
+
+import pytest
+from asgiref.sync import async_to_sync
+from django.db import connection, transaction
+from django.db.models import Sum
+from django.test import AsyncClient, override_settings
+from hypothesis import given
+from hypothesis import strategies as st
+
+from monitoring.models import Rollup, RollupBin
+from monitoring.queries import get_series
+from monitoring.register import monitor
+from monitoring.storage import buffer
+from monitoring.storage.rollups import GAMMA, bin_of, bin_value
+from test_app.models import MonitorOrderCount, MonitorQueueLength, MonitorUserCount
+from tests.conftest import ROOT, worker_env
+
+UTC = dt.timezone.utc
+T0 = dt.datetime(2024, 6, 3, 12, 0, tzinfo=UTC)
+
+
+def rollup(name, resolution, **filters):
+    """Return the one rollup row of ``name`` at ``resolution`` (and ``filters``)."""
+    return Rollup.objects.get(monitor=name, resolution=resolution, **filters)
+
+
+def total(name, resolution="hour"):
+    return Rollup.objects.filter(monitor=name, resolution=resolution).aggregate(
+        count=Sum("count"), sum=Sum("sum")
+    )
+
+
+def wait_for(condition, timeout=15.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.02)
+    return condition()
+
+
+# -- rollups -------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_sync_mode_writes_raw_row_and_rollups_inside_add():
+    monitor.get("user_count").add(3, at=T0 + dt.timedelta(seconds=30))
+    assert MonitorUserCount.objects.get().value == 3
+    assert buffer.stats()["pending"] == 0
+    start = int(T0.timestamp())
+    for resolution in ("minute", "hour"):
+        row = rollup("user_count", resolution)
+        assert (row.start, row.count, row.sum, row.min, row.max, row.last) == (
+            start,
+            1,
+            3,
+            3,
+            3,
+            3,
+        )
+        assert row.dimensions == ""
+    # T0 is 14:00 in Berlin: the day bucket starts at local midnight, 22:00 UTC the day before.
+    assert rollup("user_count", "day").start == int(
+        dt.datetime(2024, 6, 2, 22, tzinfo=UTC).timestamp()
+    )
+
+
+@pytest.mark.django_db
+def test_upserts_add_up_and_keep_min_max_and_the_latest_value():
+    queue = monitor.get("queue_length")
+    queue.add(5, at=T0 + dt.timedelta(minutes=10))
+    queue.add(9, at=T0 + dt.timedelta(minutes=40))
+    queue.add(2, at=T0 + dt.timedelta(minutes=20))  # added last, but not the latest reading
+    row = rollup("queue_length", "hour")
+    assert (row.count, row.sum, row.min, row.max, row.last) == (3, 16, 2, 9, 9)
+    assert row.last_at == int((T0 + dt.timedelta(minutes=40)).timestamp()) * 1_000_000
+    assert MonitorQueueLength.objects.count() == 3
+
+
+@pytest.mark.django_db
+def test_dimensions_are_a_canonical_key_with_defaults_filled_in():
+    orders = monitor.get("orders")
+    orders.add(1, at=T0, plan="pro")
+    orders.add(2, at=T0)  # plan defaults to "free"
+    keys = set(
+        Rollup.objects.filter(monitor="orders", resolution="hour").values_list("dimensions", "sum")
+    )
+    assert keys == {('{"plan":"pro"}', 1.0), ('{"plan":"free"}', 2.0)}
+    assert MonitorOrderCount.objects.get(value=2).plan == "free"
+
+
+@pytest.mark.django_db
+def test_durations_keep_histogram_bins_that_merge():
+    timings = monitor.get("request_time")
+    for ms in (10.0, 10.2, 100.0):
+        timings.add(ms, at=T0)
+    bins = dict(
+        RollupBin.objects.filter(monitor="request_time", resolution="minute").values_list(
+            "bin", "count"
+        )
+    )
+    assert bins == {bin_of(10.0): 2, bin_of(100.0): 1}
+    assert rollup("request_time", "minute").count == 3
+
+
+@pytest.mark.django_db
+def test_a_model_without_a_monitor_gets_raw_rows_only():
+    monitor.unregister("queue_length")
+    MonitorQueueLength.add(4, at=T0)
+    assert MonitorQueueLength.objects.get().value == 4
+    assert not Rollup.objects.exists()
+
+
+@given(st.floats(min_value=1e-3, max_value=1e12, allow_nan=False))
+def test_histogram_bins_are_within_five_percent(value):
+    assert abs(bin_value(bin_of(value)) - value) / value <= 0.05
+
+
+def test_histogram_bins_are_log_spaced():
+    assert bin_of(1.0) == 0
+    assert bin_of(GAMMA * 1.0001) == 1
+    assert bin_of(0.0) == bin_of(1e-9)  # the zero bin
+    assert bin_value(bin_of(0.0)) == 0.0
+    assert math.isclose(bin_value(1) / bin_value(0), GAMMA)
+
+
+# -- the buffer and its flush triggers ----------------------------------------------
+
+pytestmark_buffered = pytest.mark.django_db(transaction=True)
+
+
+@pytestmark_buffered
+def test_buffered_add_writes_nothing_until_monitor_flush(buffered):
+    for _ in range(3):
+        monitor.get("user_count").add(1, at=T0)
+    assert MonitorUserCount.objects.count() == 0
+    assert monitor.stats()["pending"] == 3
+    assert monitor.flush() == 3
+    assert MonitorUserCount.objects.count() == 3
+    assert rollup("user_count", "hour").count == 3
+    assert monitor.stats()["pending"] == 0
+    assert monitor.stats()["written"] == 3
+    assert monitor.flush() == 0
+
+
+@pytestmark_buffered
+def test_the_background_thread_starts_lazily_as_a_daemon(buffered):
+    assert not buffered.stats()["thread_alive"]
+    monitor.get("user_count").add(1)
+    assert buffered.stats()["thread_alive"]
+    assert buffered._thread.daemon
+
+
+@pytestmark_buffered
+def test_timer_flush(buffered):
+    with override_settings(MONITORING_FLUSH_INTERVAL=0.05):
+        monitor.get("user_count").add(2, at=T0)
+        assert wait_for(lambda: MonitorUserCount.objects.count() == 1)
+    assert rollup("user_count", "hour").sum == 2
+
+
+@pytestmark_buffered
+def test_size_flush_wakes_the_thread(buffered):
+    with override_settings(MONITORING_BUFFER_SIZE=10):
+        for _ in range(9):
+            monitor.get("user_count").add(1, at=T0)
+        time.sleep(0.2)
+        assert MonitorUserCount.objects.count() == 0  # below the size, the timer is an hour
+        monitor.get("user_count").add(1, at=T0)
+        assert wait_for(lambda: MonitorUserCount.objects.count() == 10)
+    assert rollup("user_count", "hour").count == 10
+
+
+@pytestmark_buffered
+@override_settings(ROOT_URLCONF="tests.urls_storage")
+def test_request_end_flush_sync(buffered, client):
+    assert client.get("/add/").content == b"added"
+    assert MonitorUserCount.objects.count() == 1
+    assert buffered.stats()["pending"] == 0
+
+
+@pytestmark_buffered
+@override_settings(ROOT_URLCONF="tests.urls_storage")
+def test_request_end_flush_async(buffered):
+    async def fetch():
+        return await AsyncClient().get("/add-async/")
+
+    response = async_to_sync(fetch)()
+    assert response.content == b"added"
+    assert MonitorUserCount.objects.count() == 1
+    assert buffered.stats()["pending"] == 0
+
+
+@pytestmark_buffered
+@pytest.mark.slow
+def test_exit_flush_writes_what_a_process_left_behind():
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "tests" / "storage_worker.py"), "50"],
+        env=worker_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert MonitorOrderCount.objects.count() == 50
+    assert total("orders")["count"] == 50
+    assert total("request_time")["count"] == 50
+
+
+@pytestmark_buffered
+def test_the_thread_restarts_in_a_forked_child(buffered):
+    monitor.get("user_count").add(1, at=T0)
+    assert buffered.stats()["thread_alive"]
+    read, write = os.pipe()
+    with warnings.catch_warnings():
+        # Python 3.12+ warns about fork() in a process with threads; that is the point.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child reports through the pipe
+        try:
+            before = buffer.stats()
+            buffer.add(MonitorUserCount, 1, T0, {})
+            after = buffer.stats()
+            message = f"{before['pending']} {before['thread_alive']} {after['thread_alive']}"
+            os.write(write, message.encode())
+        finally:
+            os._exit(0)
+    os.close(write)
+    os.waitpid(pid, 0)
+    with os.fdopen(read) as pipe:
+        assert pipe.read() == "0 False True"
+    assert buffered.stats()["pending"] == 1  # the parent keeps (and flushes) its own points
+    assert monitor.flush() == 1
+
+
+# -- faults ------------------------------------------------------------------------
+
+
+def _break_rollups():
+    with connection.cursor() as cursor:
+        cursor.execute("ALTER TABLE monitoring_rollup RENAME TO monitoring_rollup_away")
+
+
+def _mend_rollups():
+    with connection.cursor() as cursor:
+        cursor.execute("ALTER TABLE monitoring_rollup_away RENAME TO monitoring_rollup")
+
+
+@pytestmark_buffered
+def test_a_database_failing_for_several_flushes_loses_nothing(buffered, caplog):
+    for i in range(20):
+        monitor.get("user_count").add(1, at=T0 + dt.timedelta(minutes=i))
+    _break_rollups()
+    try:
+        with caplog.at_level(logging.WARNING, logger="monitoring.storage"):
+            for _ in range(3):
+                assert monitor.flush() == 0  # never raises
+                monitor.get("user_count").add(1, at=T0)
+    finally:
+        _mend_rollups()
+    stats = monitor.stats()
+    assert stats["failed_flushes"] == 3
+    assert stats["pending"] == 23
+    assert "stay buffered" in caplog.text
+    # The failed transactions wrote no raw row either: nothing is counted twice.
+    assert MonitorUserCount.objects.count() == 0
+    assert monitor.flush() == 23
+    assert MonitorUserCount.objects.count() == 23
+    assert total("user_count")["count"] == 23
+    assert total("user_count", "day")["sum"] == 23
+
+
+@pytest.mark.django_db(transaction=True)
+def test_sync_mode_keeps_a_point_it_could_not_write():
+    _break_rollups()
+    try:
+        monitor.get("user_count").add(1, at=T0)  # no exception reaches the caller
+    finally:
+        _mend_rollups()
+    assert MonitorUserCount.objects.count() == 0
+    assert monitor.stats()["pending"] == 1
+    assert monitor.flush() == 1
+    assert rollup("user_count", "hour").count == 1
+    buffer.reset()
+
+
+@pytestmark_buffered
+def test_points_past_the_bound_are_dropped_counted_and_logged(buffered, caplog):
+    with (
+        override_settings(MONITORING_BUFFER_MAX=5),
+        caplog.at_level(logging.WARNING, logger="monitoring.storage"),
+    ):
+        for _ in range(8):
+            monitor.get("user_count").add(1, at=T0)
+        assert monitor.dropped == 3
+        assert "buffer is full" in caplog.text
+        assert monitor.flush() == 5
+        assert "dropped 3 data points" in caplog.text
+    assert MonitorUserCount.objects.count() == 5
+
+
+@pytestmark_buffered
+def test_failed_flushes_keep_the_bound(buffered):
+    with override_settings(MONITORING_BUFFER_MAX=10):
+        for _ in range(8):
+            monitor.get("user_count").add(1, at=T0)
+        _break_rollups()
+        try:
+            assert monitor.flush() == 0
+            for _ in range(4):
+                monitor.get("user_count").add(1, at=T0)
+        finally:
+            _mend_rollups()
+        assert monitor.stats()["pending"] == 10
+        assert monitor.dropped == 2
+        assert monitor.flush() == 10
+    assert total("user_count")["count"] == 10
+
+
+# -- threads -------------------------------------------------------------------------
+
+BACKENDS = [
+    pytest.param("sqlite", marks=pytest.mark.sqlite_file, id="sqlite-file"),
+    pytest.param("postgres", marks=pytest.mark.postgres, id="postgresql"),
+]
+
+
+def _check_totals(points):
+    """Assert orders and request_time hold exactly ``points`` points, raw and rolled up."""
+    assert MonitorOrderCount.objects.count() == points
+    for resolution in ("minute", "hour", "day"):
+        assert total("orders", resolution) == {"count": points, "sum": points}
+        assert total("request_time", resolution)["count"] == points
+        bins = RollupBin.objects.filter(monitor="request_time", resolution=resolution)
+        assert bins.aggregate(n=Sum("count"))["n"] == points
+
+
+@pytestmark_buffered
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("mode", ["buffered", "sync"])
+def test_exact_totals_with_8_threads(backend, mode, buffered):
+    per_thread = 300 if mode == "sync" else 2000
+    errors = []
+
+    def work(n):
+        try:
+            orders, timings = monitor.get("orders"), monitor.get("request_time")
+            for i in range(per_thread):
+                at = T0 + dt.timedelta(seconds=(i % 3) * 30)
+                orders.add(1, at=at, plan=["free", "pro"][i % 2])
+                timings.add(float(i % 50 + 1), at=at)
+                if mode == "buffered" and i % 250 == n:
+                    monitor.flush()
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    settings = {"MONITORING_BUFFER": mode == "buffered", "MONITORING_BUFFER_SIZE": 500}
+    with override_settings(**settings):
+        threads = [threading.Thread(target=work, args=(n,)) for n in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        monitor.flush()
+    assert errors == []
+    assert monitor.stats()["pending"] == 0
+    _check_totals(8 * per_thread)
+
+
+@pytestmark_buffered
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_exact_totals_with_4_processes(backend):
+    per_process = 3000
+    workers = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                str(ROOT / "tests" / "storage_worker.py"),
+                str(per_process),
+                "--size",
+                "400",
+                "--flush-every",
+                "700",
+            ],
+            env=worker_env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(4)
+    ]
+    for worker in workers:
+        out, err = worker.communicate(timeout=240)
+        assert worker.returncode == 0, err
+        assert "added 3000" in out
+    _check_totals(4 * per_process)
+    # Each worker added the same values at the same instants: the upserts merged them.
+    minute = rollup("request_time", "minute", start=int(T0.timestamp()))
+    assert minute.min == 1.0 and minute.max == 100.0
+
+
+@pytestmark_buffered
+@pytest.mark.sqlite_file
+def test_a_locked_sqlite_file_fails_flushes_until_the_lock_goes(buffered):
+    import sqlite3
+
+    for _ in range(5):
+        monitor.get("user_count").add(1, at=T0)
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA busy_timeout = 50")  # fail fast instead of waiting 30 s
+    locker = sqlite3.connect(connection.settings_dict["NAME"], isolation_level=None)
+    try:
+        locker.execute("BEGIN EXCLUSIVE")
+        assert monitor.flush() == 0
+        assert monitor.flush() == 0
+        assert "locked" in monitor.stats()["last_error"]
+        locker.execute("COMMIT")
+    finally:
+        locker.close()
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA busy_timeout = 30000")
+    assert monitor.stats()["failed_flushes"] == 2
+    assert monitor.flush() == 5
+    assert MonitorUserCount.objects.count() == 5
+    assert total("user_count")["count"] == 5
+
+
+@pytestmark_buffered
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {"MONITORING_BUFFER_SIZE": 0},
+        {"MONITORING_BUFFER_MAX": "lots"},
+        {"MONITORING_FLUSH_INTERVAL": None},
+    ],
+)
+def test_bad_buffer_settings_fall_back_to_defaults_instead_of_raising(buffered, settings):
+    with override_settings(**settings):
+        monitor.get("user_count").add(1, at=T0)  # checks E006/E007 report the setting
+        assert monitor.flush() == 1
+
+
+@pytestmark_buffered
+def test_a_process_reads_its_own_buffered_points(buffered):
+    monitor.get("user_count").add(2, at=T0)
+    series = get_series("user_count", start=T0, end=T0 + dt.timedelta(hours=1))
+    assert series.summary == 2
+    assert buffered.stats()["pending"] == 0
+
+
+@pytestmark_buffered
+def test_reading_inside_a_transaction_leaves_the_buffer_alone(buffered):
+    monitor.get("user_count").add(2, at=T0)
+    with transaction.atomic():
+        series = get_series("user_count", start=T0, end=T0 + dt.timedelta(hours=1))
+    assert series.summary == 0
+    assert buffered.stats()["pending"] == 1
+
+
+@pytestmark_buffered
+def test_request_end_flush_closes_a_connection_it_had_to_open(buffered):
+    monitor.get("user_count").add(1, at=T0)
+    connection.close()  # as Django's close_old_connections does at request end
+    buffered.flush_at_request_end()
+    assert connection.connection is None  # CONN_MAX_AGE = 0: not kept
+    assert MonitorUserCount.objects.count() == 1
+    buffered.flush_at_request_end()  # nothing buffered: no database work at all
+    assert connection.connection is not None  # still the one the count above opened
