@@ -75,7 +75,7 @@ class Settings:
         if value is None:
             return dict(DEFAULTS["MONITORING_RETENTION"])
         if not isinstance(value, dict):
-            return value  # reported by check monitoring.E007
+            return value  # reported by check monitoring.E008
         return {**DEFAULTS["MONITORING_RETENTION"], **value}
 
     @property

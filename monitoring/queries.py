@@ -60,6 +60,9 @@ STATS: dict[str, tuple[str, ...]] = {
     "duration": ("count", "p50", "p95", "p99", "max"),
 }
 
+#: The most buckets read to compute a headline number and its previous period.
+SUMMARY_BUCKETS = 20_000
+
 #: What the headline number of each kind is.
 SUMMARY_STATS: dict[str, str] = {"count": "total", "value": "last", "duration": "p95"}
 
@@ -85,8 +88,10 @@ class Series:
     stat. ``summary`` is the headline number (``summary_stat``: the total of
     a count, the last reading of a gauge, the p95 of a duration) and
     ``previous_summary`` the same figure for the period of equal length just
-    before ``start``. Both come from the rollups of ``resolution``, so they
-    cover whole buckets: from the start of the bucket holding ``start``.
+    before ``start``. Both are read from the finest rollups still retained
+    for the two periods (minute rollups for ranges within the minute
+    retention, else hour, else day), so their edges are exact to that
+    resolution even when the chart draws coarser buckets.
     """
 
     name: str
@@ -160,11 +165,28 @@ def bucket_starts(start: dt.datetime, end: dt.datetime, resolution: str) -> list
     return starts
 
 
-def choose_resolution(start: dt.datetime, end: dt.datetime) -> str:
-    """Return the finest resolution that keeps ``[start, end)`` at most MAX_POINTS buckets."""
-    span = _aware(end) - _aware(start)
+def choose_resolution(
+    start: dt.datetime,
+    end: dt.datetime,
+    *,
+    now: dt.datetime | None = None,
+    limit: int = MAX_POINTS,
+) -> str:
+    """Return the finest resolution that keeps ``[start, end)`` at most ``limit`` buckets.
+
+    Skip resolutions whose rollups ``MONITORING_RETENTION`` has already pruned
+    at ``start``, so an old range is read from the coarser rollups that still
+    hold it rather than coming back empty.
+    """
+    start, end = _aware(start), _aware(end)
+    now = _aware(now) if now is not None else timezone.now()
+    retention = conf.RETENTION
+    span = end - start
     for name, width in RESOLUTIONS.items():
-        if span / width <= MAX_POINTS:
+        days = retention.get(name) if isinstance(retention, dict) else None
+        if days is not None and start < now - dt.timedelta(days=days):
+            continue
+        if span / width <= limit:
             return name
     return "day"
 
@@ -462,12 +484,23 @@ def get_series(
                 )
             )
 
-    # The summary covers the series' buckets, the previous period as many seconds
-    # before them, both to the precision of the resolution.
+    # The headline covers [start, end) and the previous period the same span
+    # before it, read at the finest resolution still retained for both: a
+    # 90-day chart draws day buckets, but its total should not count the
+    # part of the first day that lies before start.
     span = end - start
-    previous_start = int(floor_bucket(start - span, resolution).timestamp())
-    unsplit = _Reader(handle, resolution, cleaned, None)
-    previous = _total(unsplit.read(previous_start, first_s).get("", {}).values())
+    summary_resolution = choose_resolution(start - span, end, limit=SUMMARY_BUCKETS)
+    if RESOLUTIONS[summary_resolution] > RESOLUTIONS[resolution]:
+        summary_resolution = resolution
+    unsplit = _Reader(handle, summary_resolution, cleaned, None)
+    edges = [
+        int(floor_bucket(moment, summary_resolution).timestamp())
+        for moment in (start - span, start, end)
+    ]
+    # A bucket belongs to a period when it starts inside it; end itself is exclusive.
+    end_s = edges[2] if floor_bucket(end, summary_resolution) == end else edges[2] + 1
+    current = _total(unsplit.read(edges[1], end_s).get("", {}).values())
+    previous = _total(unsplit.read(edges[0], edges[1]).get("", {}).values())
     return Series(
         name=handle.name,
         kind=kind,
@@ -476,7 +509,7 @@ def get_series(
         end=range_end,
         buckets=starts,
         values=values,
-        summary=_summary(kind, _total(buckets.values()), integer),
+        summary=_summary(kind, current, integer),
         previous_summary=_summary(kind, previous, integer),
         summary_stat=SUMMARY_STATS[kind],
         groups=groups,

@@ -5,6 +5,7 @@ import zoneinfo
 
 import pytest
 from django.test import override_settings
+from django.utils import timezone
 
 from monitoring.exceptions import NotRegistered
 from monitoring.queries import (
@@ -40,10 +41,29 @@ def add(name, value, at, **dimensions):
     ],
 )
 def test_auto_resolution_keeps_series_short(span, resolution):
-    assert choose_resolution(T0 - span, T0) == resolution
-    series = get_series("user_count", start=T0 - span, end=T0)
+    end = timezone.now()
+    assert choose_resolution(end - span, end) == resolution
+    series = get_series("user_count", start=end - span, end=end)
     assert series.resolution == resolution
     assert len(series.buckets) <= MAX_POINTS + 1
+
+
+@pytest.mark.parametrize(
+    ("age", "span", "resolution"),
+    [
+        (dt.timedelta(days=1), dt.timedelta(hours=6), "minute"),
+        (dt.timedelta(days=8), dt.timedelta(hours=6), "hour"),  # minute rollups pruned
+        (dt.timedelta(days=401), dt.timedelta(hours=6), "day"),  # hour rollups pruned
+    ],
+)
+def test_auto_resolution_skips_rollups_pruned_by_retention(age, span, resolution):
+    now = timezone.now()
+    assert choose_resolution(now - age, now - age + span, now=now) == resolution
+
+
+@override_settings(MONITORING_RETENTION={"minute": None, "hour": None})
+def test_auto_resolution_with_rollups_kept_forever():
+    assert choose_resolution(T0 - dt.timedelta(hours=6), T0) == "minute"
 
 
 def test_hour_buckets_are_utc_and_filled_with_zero_for_counts():
@@ -108,15 +128,32 @@ def test_empty_duration_buckets_count_zero_and_have_no_percentiles():
     assert series.summary is None
 
 
-def test_summary_and_previous_period():
-    add("user_count", 7, T0 - dt.timedelta(hours=12))  # previous 24h
-    add("user_count", 5, T0 + dt.timedelta(hours=1))
-    add("user_count", 6, T0 + dt.timedelta(hours=23))
-    add("user_count", 100, T0 + dt.timedelta(hours=24))  # after the range
-    series = get_series("user_count", start=T0, end=T0 + dt.timedelta(days=1))
+@pytest.mark.parametrize("days", [1, 7, 90])
+def test_summary_and_previous_period_cover_exactly_the_range(days):
+    # Hour-aligned, because past the minute rollups' retention (7 days) the
+    # headline is read from hour rollups; the chart of 90 days draws days.
+    end = timezone.now().replace(minute=0, second=0, microsecond=0)
+    start = end - dt.timedelta(days=days)
+    add("user_count", 7, start - dt.timedelta(minutes=1))  # previous period
+    add("user_count", 50, start - 2 * dt.timedelta(days=days) + dt.timedelta(minutes=5))
+    add("user_count", 5, start)
+    add("user_count", 6, end - dt.timedelta(seconds=1))
+    add("user_count", 100, end)  # after the range
+    series = get_series("user_count", start=start, end=end)
     assert series.summary == 11
     assert series.previous_summary == 7
     assert series.summary_stat == "total"
+
+
+def test_gauge_summary_is_the_last_reading_in_range():
+    end = timezone.now().replace(minute=0, second=0, microsecond=0)
+    add("load_average", 1.5, end - dt.timedelta(days=40))
+    add("load_average", 2.5, end - dt.timedelta(days=20))
+    add("load_average", 9.0, end + dt.timedelta(minutes=5))  # after the range
+    series = get_series("load_average", start=end - dt.timedelta(days=30), end=end)
+    assert series.resolution == "hour"
+    assert series.summary == 2.5
+    assert series.previous_summary == 1.5
 
 
 @pytest.mark.parametrize(
