@@ -15,6 +15,10 @@ DEFAULTS: dict[str, object] = {
     "MONITORING_BASE_TEMPLATE": "monitoring/base.html",
     # Number of daily buckets the monitor views answer with.
     "MONITORING_DEFAULT_DAYS": 30,
+    # Permission ("app_label.codename") that opens the dashboard instead of is_staff.
+    "MONITORING_PERMISSION": None,
+    # Range the dashboard shows when its URL names none.
+    "MONITORING_DEFAULT_RANGE": "7d",
 }
 
 
@@ -28,6 +32,14 @@ class Settings:
     @property
     def DEFAULT_DAYS(self) -> int:  # noqa: N802
         return getattr(settings, "MONITORING_DEFAULT_DAYS", DEFAULTS["MONITORING_DEFAULT_DAYS"])
+
+    @property
+    def PERMISSION(self) -> str | None:  # noqa: N802
+        return getattr(settings, "MONITORING_PERMISSION", DEFAULTS["MONITORING_PERMISSION"])
+
+    @property
+    def DEFAULT_RANGE(self) -> str:  # noqa: N802
+        return getattr(settings, "MONITORING_DEFAULT_RANGE", DEFAULTS["MONITORING_DEFAULT_RANGE"])
 
 
 conf = Settings()
