@@ -32,6 +32,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "test_app.middleware.ContentSecurityPolicyMiddleware",
 ]
 
 ROOT_URLCONF = "test_app.urls"

@@ -83,7 +83,7 @@ def test_tutorial_runs_verbatim_in_a_new_project(tmp_path):
         setup_test_environment()
         client = Client()
         client.force_login(User.objects.create_user("staff", is_staff=True))
-        print("JSON", client.get("/monitoring/user_count/").content.decode())
+        print("JSON", client.get("/monitoring/user_count/?format=json").content.decode())
         print("STATUS", client.get("/monitoring/").status_code)
         print("ANON", Client().get("/monitoring/user_count/").status_code)
         from monitoring.register import monitor

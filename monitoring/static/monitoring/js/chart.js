@@ -10,6 +10,23 @@
   };
   var GROUP_STAT = { count: 'sum', value: 'avg', duration: 'p95' };
 
+  // Lines span gaps, so only a lone reading would stay invisible: mark it with a dot.
+  function loneReading(u, si) {
+    var found = null;
+    var values = u.data[si];
+    for (var i = 0; i < values.length; i++) {
+      if (values[i] !== null && values[i] !== undefined) {
+        if (found !== null) {
+          return null;
+        }
+        found = i;
+      }
+    }
+    return found === null ? null : [found];
+  }
+
+  var LINE_POINTS = { show: false, size: 6, filter: loneReading };
+
   function cssVar(el, name) {
     return window.getComputedStyle(el).getPropertyValue(name).trim();
   }
@@ -70,7 +87,7 @@
           stroke: t.colors[i % t.colors.length],
           width: 1.5,
           spanGaps: true,
-          points: { show: false }
+          points: LINE_POINTS
         };
       })
     };
@@ -95,7 +112,7 @@
         series: [
           { label: LABELS.min, stroke: t.colors[0] + '66', width: 1, spanGaps: true, points: { show: false } },
           { label: LABELS.max, stroke: t.colors[0] + '66', width: 1, spanGaps: true, points: { show: false } },
-          { label: LABELS.avg, stroke: t.colors[0], width: 2, spanGaps: true, points: { show: false } }
+          { label: LABELS.avg, stroke: t.colors[0], width: 2, spanGaps: true, points: LINE_POINTS }
         ],
         bands: [{ series: [2, 1], fill: t.colors[0] + '2e' }]
       };
@@ -103,7 +120,7 @@
     return {
       columns: [data.values.p50, data.values.p95, data.values.p99],
       series: ['p50', 'p95', 'p99'].map(function (stat, i) {
-        return { label: LABELS[stat], stroke: t.colors[i], width: i === 1 ? 2 : 1.5, spanGaps: true, points: { show: false } };
+        return { label: LABELS[stat], stroke: t.colors[i], width: i === 1 ? 2 : 1.5, spanGaps: true, points: LINE_POINTS };
       })
     };
   }
