@@ -8,6 +8,11 @@
     return;
   }
   var TIMEOUT_MS = 30000;
+  // A few requests at a time, in page order: the first card on screen then arrives first
+  // instead of sharing the server with every other card that came into view with it.
+  var MAX_IN_FLIGHT = 4;
+  var queue = [];
+  var inFlight = 0;
 
   function rangeOf($card) {
     return $card.find('.monitoring-card-range').val() || $main.attr('data-range');
@@ -54,20 +59,33 @@
       previous.abort();
     }
     $card.removeData('monitoringStale');
-    var $body = $card.find('.monitoring-card-body');
-    if (quiet && $card.attr('data-state') !== 'error') {
+    if (quiet && $card.attr('data-state') !== 'error' && $card.attr('data-state') !== 'loading') {
       $card.addClass('monitoring-refreshing');
     } else {
       setState($card, 'loading');
       $card.find('.monitoring-table').prop('hidden', true);
-      $body.addClass('monitoring-dimmed');
+      $card.find('.monitoring-card-body').addClass('monitoring-dimmed');
     }
+    queue = queue.filter(function (queued) { return queued[0] !== $card[0]; });
+    queue.push($card);
+    pump();
+  }
+
+  function pump() {
+    while (inFlight < MAX_IN_FLIGHT && queue.length) {
+      request(queue.shift());
+    }
+  }
+
+  function request($card) {
+    var $body = $card.find('.monitoring-card-body');
     var xhr = $.ajax({
       url: $card.attr('data-url'),
       data: { range: rangeOf($card) },
       dataType: 'html',
       timeout: TIMEOUT_MS
     });
+    inFlight += 1;
     $card.data('monitoringXhr', xhr);
     $card.attr('data-requests', String(Number($card.attr('data-requests') || 0) + 1));
     xhr.done(function (html) {
@@ -85,11 +103,13 @@
         showError($card, errorMessage(failed, status));
       }
     }).always(function () {
+      inFlight -= 1;
       if ($card.data('monitoringXhr') === xhr) {
         $card.removeData('monitoringXhr');
         $card.removeClass('monitoring-refreshing');
         $body.removeClass('monitoring-dimmed');
       }
+      pump();
     });
   }
 

@@ -183,6 +183,13 @@
     draw(this);
   });
 
+  // A card that arrived before this script ran is drawn now.
+  $('.monitoring-card').each(function () {
+    if ($(this).find('.monitoring-chart').length && !$(this).data('monitoringPlot')) {
+      draw(this);
+    }
+  });
+
   if (window.ResizeObserver) {
     var resizer = new ResizeObserver(function (entries) {
       entries.forEach(function (entry) {
