@@ -148,6 +148,8 @@ class Query:
         }
 
 
+MIN_YEAR, MAX_YEAR = 1900, 9000
+
 ISO_HINT = ["an ISO 8601 date or date-time, e.g. 2026-11-29 or 2026-11-29T14:30:00+01:00"]
 
 
@@ -162,6 +164,11 @@ def parse_datetime_parameter(name: str, raw: str) -> dt.datetime:
         raise BadParameter(
             name, f"{name}={raw!r} is not an ISO 8601 date-time.", ISO_HINT
         ) from None
+    # Far enough from datetime's limits that the period before and bucket edges still fit.
+    if not MIN_YEAR <= value.year <= MAX_YEAR:
+        raise BadParameter(
+            name, f"{name}={raw!r} is not between the years {MIN_YEAR} and {MAX_YEAR}.", ISO_HINT
+        )
     if timezone.is_naive(value):
         value = value.replace(tzinfo=queries.site_timezone())
     return value
@@ -258,12 +265,11 @@ class MonitorView(StaffRequiredMixin, View):
             )
 
         if range_name or params.get("start"):
+            start = None if range_name else parse_datetime_parameter("start", params["start"])
             end = parse_datetime_parameter("end", params["end"]) if params.get("end") else None
             end = end or timezone.now()
-            if range_name:
+            if start is None:
                 start = end - RANGES[range_name][0]
-            else:
-                start = parse_datetime_parameter("start", params["start"])
             if start >= end:
                 raise BadParameter(
                     "end",
@@ -281,20 +287,27 @@ class MonitorView(StaffRequiredMixin, View):
             end = dt.datetime.combine(today + dt.timedelta(days=1), dt.time(), tzinfo=tz)
             resolution = resolution or "day"
 
-        if resolution != "auto":
-            buckets = (end - start) / queries.RESOLUTIONS[resolution]
-            if buckets > queries.MAX_POINTS * 10:
-                fitting = ["auto"] + [
-                    name
-                    for name, width in queries.RESOLUTIONS.items()
-                    if (end - start) / width <= queries.MAX_POINTS * 10
-                ]
+        effective = queries.choose_resolution(start, end) if resolution == "auto" else resolution
+        buckets = (end - start) / queries.RESOLUTIONS[effective]
+        if buckets > queries.MAX_POINTS * 10:
+            if resolution == "auto":
                 raise BadParameter(
-                    "resolution",
-                    f"{resolution} buckets over this range would be {int(buckets):,} points; "
-                    f"choose a coarser resolution.",
-                    fitting,
+                    "start",
+                    f"From start to end is {(end - start).days:,} days; a chart can show at most "
+                    f"{queries.MAX_POINTS * 10:,} days.",
+                    ISO_HINT,
                 )
+            fitting = ["auto"] + [
+                name
+                for name, width in queries.RESOLUTIONS.items()
+                if (end - start) / width <= queries.MAX_POINTS * 10
+            ]
+            raise BadParameter(
+                "resolution",
+                f"{resolution} buckets over this range would be {int(buckets):,} points; "
+                f"choose a coarser resolution.",
+                fitting,
+            )
 
         filters = {}
         for field_ in handle.model.dimension_fields():
@@ -342,8 +355,11 @@ class MonitorView(StaffRequiredMixin, View):
             raise BadParameter(
                 model_field.name, f"{raw!r} is not a value of {model_field.name}.", choices
             )
+        # NUL never matches (and PostgreSQL refuses it); clean() also checks integer ranges.
         try:
-            return model_field.to_python(raw)
+            if "\x00" in raw:
+                raise ValidationError("NUL character")
+            return model_field.clean(raw, None)
         except ValidationError:
             raise BadParameter(
                 model_field.name,
@@ -459,7 +475,7 @@ class MonitorView(StaffRequiredMixin, View):
         if change is None:
             change_text = ""
             direction = "none"
-        elif abs(change) < 0.005:
+        elif round(change * 100) == 0:
             change_text = "same as previous period"
             direction = "flat"
         else:
@@ -509,7 +525,11 @@ class MonitorView(StaffRequiredMixin, View):
             text = f"{handle.title}: 95th percentile {value}{unit} over {period}"
         if summary["change"] is not None:
             change = summary["change"] * 100
-            text += f", {'up' if change >= 0 else 'down'} {abs(change):,.0f}% on the period before."
+            if round(change) == 0:
+                text += ", the same as the period before."
+            else:
+                direction = "up" if change > 0 else "down"
+                text += f", {direction} {abs(change):,.0f}% on the period before."
         else:
             text += "."
         first = series.values[queries.STATS[handle.kind][0]]

@@ -78,6 +78,7 @@ class Dashboard:
         page.on("pageerror", lambda error: self.errors.append(f"page error: {error}"))
         # Collected from the first script on, so a blocked inline style or script is seen.
         page.add_init_script(
+            "window.__globals = Object.keys(window);"
             "window.__violations = [];"
             "document.addEventListener('securitypolicyviolation',"
             " e => window.__violations.push(e.violatedDirective + ' ' + e.blockedURI));"
@@ -352,6 +353,11 @@ def test_the_page_works_under_a_strict_content_security_policy(dashboard, known_
     assert dashboard.page.evaluate("window.__violations") == []
     # Nothing came from another origin.
     assert all(url.startswith(dashboard.base_url) for url in dashboard.requests)
+    # Our scripts add no globals; only the libraries do.
+    added = dashboard.page.evaluate(
+        "() => Object.keys(window).filter(k => !window.__globals.includes(k))"
+    )
+    assert set(added) == {"jQuery", "$", "uPlot", "__globals", "__violations"}
 
 
 def test_dark_mode_follows_the_system(dashboard, known_data):

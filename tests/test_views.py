@@ -11,6 +11,9 @@ from django.core.exceptions import PermissionDenied
 from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from monitoring.register import monitor
 from monitoring.views import RANGES, IntegerCountView, MonitorView
@@ -490,6 +493,9 @@ def test_signals_feed_the_user_monitors(client):
         ({"top": "21"}, "top", None),
         ({"top": "two"}, "top", None),
         ({"plan": "gold"}, "plan", ["free", "pro", "team"]),
+        ({"start": "0001-01-01", "end": "0001-01-02"}, "start", None),
+        ({"start": "2026-01-01", "end": "9999-12-31"}, "end", None),
+        ({"start": "1901-01-01"}, "start", None),
         (
             {"rnage": "7d"},
             "rnage",
@@ -642,3 +648,45 @@ def test_a_view_can_name_its_own_card_template(staff_client, settings, tmp_path)
     view = IntegerCountView.as_view(model=model, template_name="my_card.html")
     monitor.register("user_count", view)
     assert "mine" in card(staff_client, "user_count")
+
+
+def test_card_says_when_nothing_changed(staff_client):
+    UserCountFactory(created=DAY + dt.timedelta(hours=1), value=2)
+    UserCountFactory(created=DAY - dt.timedelta(hours=1), value=2)
+    html = card(staff_client, "user_count", **DAY_PARAMS)
+    assert "same as previous period" in html
+    assert "monitoring-change-flat" in html
+    assert "2 in total over 2026-03-10 00:00 to 2026-03-11 00:00, the same as the period" in html
+
+
+# Any query string at all gets an answer, never a 500.
+
+PARAMETER_NAMES = st.sampled_from(
+    ["format", "range", "start", "end", "resolution", "split", "top", "plan", "x", ""]
+)
+PARAMETER_VALUES = st.one_of(
+    st.sampled_from(
+        ["json", "csv", "html", "7d", "1h", "365d", "auto", "minute", "day", "none", "plan",
+         "pro", "free", "0", "5", "20", "2026-03-10", "2026-03-10T05:00:00Z", "0001-01-01",
+         "9999-12-31T23:59:59", "1900-01-01", "-1", ""]
+    ),
+    st.text(max_size=12),
+)  # fmt: skip
+
+
+@hypothesis_settings(
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    name=st.sampled_from(["orders", "user_count", "queue_length", "request_time"]),
+    params=st.lists(st.tuples(PARAMETER_NAMES, PARAMETER_VALUES), max_size=5),
+)
+def test_no_query_string_gets_a_500(staff_client, name, params):
+    response = staff_client.get(url(name), params)
+    assert response.status_code in (200, 400), (params, response.content[:300])
+    if response.status_code == 400:
+        body = response.json()
+        assert body["parameter"] is not None
+        assert body["allowed"]
