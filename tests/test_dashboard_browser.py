@@ -7,7 +7,7 @@ Every page here is served with ``Content-Security-Policy: default-src 'self'``
 from __future__ import annotations
 
 import datetime as dt
-import re
+import zoneinfo
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
@@ -38,6 +38,8 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 TIMEOUT_MS = 20_000
+BERLIN = zoneinfo.ZoneInfo("Europe/Berlin")
+NEW_YORK = zoneinfo.ZoneInfo("America/New_York")
 
 pytestmark = [
     pytest.mark.browser,
@@ -205,16 +207,46 @@ def test_every_visible_card_draws_a_chart_with_its_headline(dashboard, known_dat
     assert "No data yet — call monitor.get('login_count').add(1)" in empty.inner_text()
 
 
-def test_hovering_a_chart_shows_values_in_the_legend(dashboard, known_data):
+def test_hovering_a_chart_shows_values_and_site_times_in_the_legend(dashboard, known_data):
     dashboard.open()
     dashboard.wait_drawn("user_count")
     card = dashboard.card("user_count")
     value = card.locator(".u-legend .u-series").nth(1).locator(".u-value")
     box = card.locator(".u-over").bounding_box()
-    dashboard.page.mouse.move(box["x"] + box["width"] - 3, box["y"] + box["height"] / 2)
+    dashboard.page.mouse.move(box["x"] + box["width"] - 2, box["y"] + box["height"] / 2)
     dashboard.page.wait_for_function("el => /\\d/.test(el.textContent)", arg=value.element_handle())
+    # The last hourly buckets, in Berlin's clock although the browser runs in New York.
     time_value = card.locator(".u-legend .u-series").first.locator(".u-value").inner_text()
-    assert re.search(r"\d", time_value)
+    now = timezone.now()
+    berlin_hours = {
+        f"{(now - dt.timedelta(hours=h)).astimezone(BERLIN):%-I:00%p}".lower() for h in (0, 1)
+    }
+    new_york = f"{now.astimezone(NEW_YORK):%-I:00%p}".lower()
+    assert any(hour in time_value.lower() for hour in berlin_hours), time_value
+    assert new_york not in time_value.lower()
+
+
+def test_a_card_shows_its_loading_state_until_its_answer_comes(dashboard, known_data):
+    held = []
+    dashboard.page.route("**/monitoring/user_count/?*", lambda route: held.append(route))
+    dashboard.open()
+    dashboard.page.wait_for_selector("#monitor-user_count[data-state=loading]")
+    card = dashboard.card("user_count")
+    assert card.get_attribute("aria-busy") == "true"
+    assert card.get_by_role("status").inner_text().strip() == "Loading…"
+    dashboard.wait_drawn("orders")  # the others don't wait for it
+    held[0].continue_()
+    dashboard.wait_drawn("user_count")
+    assert card.get_attribute("aria-busy") == "false"
+
+
+def test_a_card_that_cannot_reach_the_server_says_so(dashboard, known_data):
+    dashboard.allowed_errors.append("net::ERR_FAILED")
+    dashboard.page.route("**/monitoring/orders/?*", lambda route: route.abort())
+    dashboard.open()
+    dashboard.page.wait_for_selector("#monitor-orders[data-state=error]")
+    assert "The server could not be reached." in dashboard.card("orders").inner_text()
+    dashboard.wait_drawn("user_count")
 
 
 def test_the_data_table_toggle_shows_every_bucket_in_the_site_time_zone(dashboard, known_data):
