@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -45,6 +46,7 @@ __all__ = [
     "DurationView",
     "IntegerCountView",
     "MonitorView",
+    "Query",
     "StaffRequiredMixin",
     "ValueView",
     "monitor_detail",
@@ -331,7 +333,7 @@ class MonitorView(StaffRequiredMixin, View):
             )
 
         top_raw = params.get("top", "5")
-        if not top_raw.isdigit() or not 1 <= int(top_raw) <= MAX_TOP:
+        if not re.fullmatch(r"[0-9]{1,3}", top_raw) or not 1 <= int(top_raw) <= MAX_TOP:
             raise BadParameter(
                 "top",
                 f"top must be a whole number from 1 to {MAX_TOP}, got {top_raw!r}.",
@@ -606,7 +608,8 @@ class DashboardView(StaffRequiredMixin, TemplateView):
         if range_name not in RANGES:
             range_name = conf.DEFAULT_RANGE if conf.DEFAULT_RANGE in RANGES else "7d"
         refresh = self.request.GET.get("refresh", "0")
-        refresh = int(refresh) if refresh.isdigit() and int(refresh) in REFRESH_INTERVALS else 0
+        refresh = int(refresh) if re.fullmatch(r"[0-9]{1,3}", refresh) else 0
+        refresh = refresh if refresh in REFRESH_INTERVALS else 0
         context.update(
             base_template=conf.BASE_TEMPLATE,
             categories=list(categories.items()),

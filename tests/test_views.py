@@ -187,7 +187,9 @@ def test_dashboard_range_and_refresh_come_from_the_url(staff_client):
     assert '<option value="60" selected>' in content
 
 
-@pytest.mark.parametrize("query", [{}, {"range": "2d", "refresh": "7"}])
+@pytest.mark.parametrize(
+    "query", [{}, {"range": "2d", "refresh": "7"}, {"refresh": "²"}, {"refresh": "9" * 5000}]
+)
 def test_dashboard_falls_back_to_the_default_range(staff_client, query):
     content = staff_client.get("/monitoring/", query).content.decode()
     assert 'data-range="7d"' in content
@@ -492,6 +494,8 @@ def test_signals_feed_the_user_monitors(client):
         ({"top": "0"}, "top", None),
         ({"top": "21"}, "top", None),
         ({"top": "two"}, "top", None),
+        ({"top": "²"}, "top", None),
+        ({"top": "9" * 5000}, "top", None),
         ({"plan": "gold"}, "plan", ["free", "pro", "team"]),
         ({"start": "0001-01-01", "end": "0001-01-02"}, "start", None),
         ({"start": "2026-01-01", "end": "9999-12-31"}, "end", None),
@@ -668,7 +672,7 @@ PARAMETER_VALUES = st.one_of(
     st.sampled_from(
         ["json", "csv", "html", "7d", "1h", "365d", "auto", "minute", "day", "none", "plan",
          "pro", "free", "0", "5", "20", "2026-03-10", "2026-03-10T05:00:00Z", "0001-01-01",
-         "9999-12-31T23:59:59", "1900-01-01", "-1", ""]
+         "9999-12-31T23:59:59", "1900-01-01", "-1", "", "²", "٣", "9" * 5000, "\x00"]
     ),
     st.text(max_size=12),
 )  # fmt: skip
