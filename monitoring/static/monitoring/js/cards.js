@@ -48,8 +48,8 @@
     var $box = $('<div class="monitoring-error" role="alert">');
     $box.append($('<p>').append($('<strong>').text('This chart could not be loaded. '), $('<span>').text(message)));
     $box.append($('<button type="button" class="monitoring-retry">').text('Try again'));
+    $card.trigger('monitoring:card-unload');
     $card.find('.monitoring-card-body').empty().append($box);
-    $card.removeData('monitoringPlot');
     setState($card, 'error');
   }
 
@@ -95,6 +95,7 @@
         showError($card, 'Your session may have ended; reload the page to log in again.');
         return;
       }
+      $card.trigger('monitoring:card-unload');
       $body.empty().append($content);
       setState($card, $content.attr('data-state'));
       $card.trigger('monitoring:card-loaded');

@@ -162,19 +162,38 @@
     return new uPlot(options, [data.timestamps].concat(parts.columns), el);
   }
 
-  function draw(card) {
+  // Charts follow their card's width.
+  var resizer = new ResizeObserver(function (entries) {
+    entries.forEach(function (entry) {
+      var plot = $(entry.target).closest('.monitoring-card').data('monitoringPlot');
+      if (plot && Math.abs(plot.width - entry.target.clientWidth) > 1) {
+        plot.setSize({ width: Math.max(entry.target.clientWidth, 200), height: HEIGHT });
+      }
+    });
+  });
+
+  // Let go of a card's chart: uPlot's window listeners and the resize observation,
+  // which would otherwise keep every replaced chart alive while auto-refresh runs.
+  function destroy(card) {
     var $card = $(card);
-    var old = $card.data('monitoringPlot');
-    if (old) {
-      old.destroy();
+    var plot = $card.data('monitoringPlot');
+    if (plot) {
+      resizer.unobserve(plot.root.parentNode);
+      plot.destroy();
       $card.removeData('monitoringPlot');
     }
+  }
+
+  function draw(card) {
+    var $card = $(card);
+    destroy(card);
     var el = $card.find('.monitoring-chart')[0];
     if (!el) {
       return;
     }
     var data = JSON.parse(el.getAttribute('data-series'));
     $card.data('monitoringPlot', build(data, el));
+    resizer.observe(el);
     $card.attr('data-drawn', String(Number($card.attr('data-drawn') || 0) + 1));
     $card.trigger('monitoring:chart-drawn');
   }
@@ -183,29 +202,16 @@
     draw(this);
   });
 
+  $(document).on('monitoring:card-unload', '.monitoring-card', function () {
+    destroy(this);
+  });
+
   // A card that arrived before this script ran is drawn now.
   $('.monitoring-card').each(function () {
     if ($(this).find('.monitoring-chart').length && !$(this).data('monitoringPlot')) {
       draw(this);
     }
   });
-
-  if (window.ResizeObserver) {
-    var resizer = new ResizeObserver(function (entries) {
-      entries.forEach(function (entry) {
-        var plot = $(entry.target).closest('.monitoring-card').data('monitoringPlot');
-        if (plot && Math.abs(plot.width - entry.target.clientWidth) > 1) {
-          plot.setSize({ width: Math.max(entry.target.clientWidth, 200), height: HEIGHT });
-        }
-      });
-    });
-    $(document).on('monitoring:chart-drawn', '.monitoring-card', function () {
-      var el = $(this).find('.monitoring-chart')[0];
-      if (el) {
-        resizer.observe(el);
-      }
-    });
-  }
 
   // Colours come from CSS, so redraw when the system switches between light and dark.
   var scheme = window.matchMedia('(prefers-color-scheme: dark)');
