@@ -81,6 +81,14 @@ class Dashboard:
         # Collected from the first script on, so a blocked inline style or script is seen.
         page.add_init_script(
             "window.__globals = Object.keys(window);"
+            # Which elements ResizeObservers watch, to catch charts that are never let go.
+            "window.__observed = new Set();"
+            "const observe = ResizeObserver.prototype.observe;"
+            "const unobserve = ResizeObserver.prototype.unobserve;"
+            "ResizeObserver.prototype.observe = function (el, o) {"
+            " window.__observed.add(el); return observe.call(this, el, o); };"
+            "ResizeObserver.prototype.unobserve = function (el) {"
+            " window.__observed.delete(el); return unobserve.call(this, el); };"
             "window.__violations = [];"
             "document.addEventListener('securitypolicyviolation',"
             " e => window.__violations.push(e.violatedDirective + ' ' + e.blockedURI));"
@@ -348,6 +356,13 @@ def test_auto_refresh_refetches_and_pauses_while_hidden(dashboard, known_data):
         )
     dashboard.wait_drawn("user_count", times=3)
     assert len(dashboard.card_requests("user_count")) == count + 2
+    # Every redraw let go of the chart it replaced.
+    dashboard.wait_settled(*EXPECTED_HEADLINES)
+    for name in EXPECTED_HEADLINES:
+        dashboard.wait_drawn(name, times=3)
+    charts = page.locator(".monitoring-chart .uplot").count()
+    assert charts == len(EXPECTED_HEADLINES)
+    assert page.evaluate("() => window.__observed.size") == charts
 
 
 class BrokenView(ValueView):
@@ -389,7 +404,7 @@ def test_the_page_works_under_a_strict_content_security_policy(dashboard, known_
     added = dashboard.page.evaluate(
         "() => Object.keys(window).filter(k => !window.__globals.includes(k))"
     )
-    assert set(added) == {"jQuery", "$", "uPlot", "__globals", "__violations"}
+    assert set(added) == {"jQuery", "$", "uPlot", "__globals", "__observed", "__violations"}
 
 
 def test_dark_mode_follows_the_system(dashboard, known_data):
