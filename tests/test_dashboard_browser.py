@@ -327,6 +327,26 @@ def test_cards_below_the_fold_are_fetched_only_when_scrolled_to(dashboard, known
     assert len(dashboard.card_requests("login_count")) == 1
 
 
+@pytest.mark.parametrize("dashboard", [{"width": 1000, "height": 500}], indirect=True)
+def test_a_new_range_reaches_cards_below_the_fold_when_they_come_back(dashboard, known_data):
+    dashboard.open()
+    dashboard.card("login_count").scroll_into_view_if_needed()
+    dashboard.wait_settled("login_count")
+    dashboard.page.evaluate("() => window.scrollTo(0, 0)")
+    with dashboard.page.expect_response(lambda r: "orders" in r.url and "range=90d" in r.url):
+        dashboard.page.select_option(".monitoring-range", "90d")
+    dashboard.page.wait_for_timeout(300)
+    assert len(dashboard.card_requests("login_count")) == 1
+    dashboard.card("login_count").scroll_into_view_if_needed()
+    dashboard.page.wait_for_function(
+        "() => performance.getEntriesByType('resource')"
+        ".some(e => e.name.includes('login_count') && e.name.includes('range=90d'))"
+    )
+    dashboard.wait_settled("login_count")
+    summary = dashboard.card("login_count").locator(".monitoring-summary").inner_text()
+    assert "over the last 90 days" in summary
+
+
 def test_auto_refresh_refetches_and_pauses_while_hidden(dashboard, known_data):
     page = dashboard.page
     page.clock.install()

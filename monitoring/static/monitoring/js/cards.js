@@ -119,8 +119,9 @@
     entries.forEach(function (entry) {
       var $card = $(entry.target);
       $card.data('monitoringVisible', entry.isIntersecting);
-      if (entry.isIntersecting && ($card.attr('data-state') === 'idle' || $card.data('monitoringStale'))) {
-        load($card, $card.attr('data-state') !== 'idle');
+      var stale = $card.data('monitoringStale');
+      if (entry.isIntersecting && ($card.attr('data-state') === 'idle' || stale)) {
+        load($card, stale === 'quiet');
       }
     });
   }, { rootMargin: '100px 0px' });
@@ -138,7 +139,9 @@
       if ($card.data('monitoringVisible')) {
         load($card, quiet);
       } else if ($card.attr('data-state') !== 'idle') {
-        $card.data('monitoringStale', true);
+        // A refresh may wait quietly; a new range must show that it is loading.
+        var loud = !quiet || $card.data('monitoringStale') === 'loud';
+        $card.data('monitoringStale', loud ? 'loud' : 'quiet');
       }
     });
   });
