@@ -5,6 +5,7 @@ PGHOST, PGPORT, PGUSER, PGPASSWORD and PGDATABASE variables.
 """
 
 import os
+import tempfile
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -68,6 +69,12 @@ else:
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": BASE_DIR / "demo.sqlite3",
+            # Tests use a file, not memory: live_server's request threads (the dashboard
+            # fetches several cards at once) then each get a connection of their own
+            # instead of sharing one, which SQLite does not allow.
+            "TEST": {
+                "NAME": str(Path(tempfile.gettempdir()) / f"monitoring-test-{os.getpid()}.sqlite3")
+            },
         }
     }
 

@@ -333,6 +333,10 @@ def test_a_new_range_reaches_cards_below_the_fold_when_they_come_back(dashboard,
     dashboard.card("login_count").scroll_into_view_if_needed()
     dashboard.wait_settled("login_count")
     dashboard.page.evaluate("() => window.scrollTo(0, 0)")
+    # Two frames, so the IntersectionObserver has seen the card leave the viewport.
+    dashboard.page.evaluate(
+        "() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))"
+    )
     with dashboard.page.expect_response(lambda r: "orders" in r.url and "range=90d" in r.url):
         dashboard.page.select_option(".monitoring-range", "90d")
     dashboard.page.wait_for_timeout(300)
