@@ -32,6 +32,10 @@ DEFAULTS: dict[str, object] = {
     "MONITORING_PRUNE_INTERVAL": 600,
     # Rows deleted at most per table by one automatic prune.
     "MONITORING_PRUNE_BATCH": 10_000,
+    # Permission ("app_label.codename") that opens the dashboard instead of is_staff.
+    "MONITORING_PERMISSION": None,
+    # Range the dashboard shows when its URL names none.
+    "MONITORING_DEFAULT_RANGE": "7d",
 }
 
 
@@ -85,6 +89,14 @@ class Settings:
     @property
     def PRUNE_BATCH(self) -> int:  # noqa: N802
         return getattr(settings, "MONITORING_PRUNE_BATCH", DEFAULTS["MONITORING_PRUNE_BATCH"])
+
+    @property
+    def PERMISSION(self) -> str | None:  # noqa: N802
+        return getattr(settings, "MONITORING_PERMISSION", DEFAULTS["MONITORING_PERMISSION"])
+
+    @property
+    def DEFAULT_RANGE(self) -> str:  # noqa: N802
+        return getattr(settings, "MONITORING_DEFAULT_RANGE", DEFAULTS["MONITORING_DEFAULT_RANGE"])
 
 
 conf = Settings()

@@ -36,6 +36,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "test_app.middleware.ContentSecurityPolicyMiddleware",
 ]
 
 ROOT_URLCONF = "test_app.urls"
@@ -73,6 +74,9 @@ else:
             "NAME": os.environ.get("MONITORING_SQLITE_NAME", BASE_DIR / "demo.sqlite3"),
             # Seconds a writer waits for another one's lock before it gives up.
             "OPTIONS": {"timeout": 30},
+            # Tests use a file, not memory: threads and worker processes of the storage
+            # tests, and live_server's request threads, each need a connection of their
+            # own, which an in-memory SQLite database cannot give them.
             "TEST": {
                 "NAME": os.path.join(tempfile.gettempdir(), f"monitoring-{os.getpid()}.sqlite3")
             },

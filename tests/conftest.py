@@ -25,6 +25,21 @@ def _write_synchronously():
         yield
 
 
+# Playwright's sync API runs an event loop in the test's thread; the ORM calls around it
+# are still synchronous, so Django's async-safety check must not refuse them.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+def pytest_configure(config):
+    """Build jQuery and uPlot from npm when they are missing: the dashboard serves them."""
+    from build_assets import ensure_vendor
+
+    try:
+        ensure_vendor()
+    except SystemExit as exc:
+        raise pytest.UsageError(str(exc)) from None
+
+
 @pytest.fixture(autouse=True)
 def _restore_registry():
     """Give every test the registry as autodiscovery left it, whatever the test changes."""

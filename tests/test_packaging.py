@@ -15,6 +15,23 @@ ROOT = Path(__file__).resolve().parent.parent
 
 pytestmark = pytest.mark.slow
 
+#: The dashboard's templates, scripts and the vendor files build_assets.py copies from npm.
+DASHBOARD_FILES = [
+    "monitoring/templates/monitoring/cards/base.html",
+    "monitoring/templates/monitoring/cards/count.html",
+    "monitoring/templates/monitoring/cards/value.html",
+    "monitoring/templates/monitoring/cards/duration.html",
+    "monitoring/static/monitoring/js/cards.js",
+    "monitoring/static/monitoring/js/chart.js",
+    "monitoring/static/monitoring/js/controls.js",
+    "monitoring/static/monitoring/js/table.js",
+    "monitoring/static/monitoring/vendor/jquery.min.js",
+    "monitoring/static/monitoring/vendor/jquery.LICENSE.txt",
+    "monitoring/static/monitoring/vendor/uPlot.iife.min.js",
+    "monitoring/static/monitoring/vendor/uPlot.min.css",
+    "monitoring/static/monitoring/vendor/uPlot.LICENSE.txt",
+]
+
 
 @pytest.fixture(scope="module")
 def dist(tmp_path_factory):
@@ -38,9 +55,11 @@ def test_wheel_contains_templates_static_and_migrations(dist):
         "monitoring/static/monitoring/css/monitoring.css",
         "monitoring/migrations/__init__.py",
         "monitoring/apps.py",
+        *DASHBOARD_FILES,
     ]:
         assert expected in names
     assert not any(name.startswith(("test_app/", "tests/")) for name in names)
+    assert not any("node_modules" in name for name in names)
 
 
 def test_sdist_contains_docs_tests_and_license(dist):
@@ -55,8 +74,13 @@ def test_sdist_contains_docs_tests_and_license(dist):
         "tests/test_register.py",
         "test_app/models.py",
         "monitoring/templates/monitoring/dashboard.html",
+        "package.json",
+        "package-lock.json",
+        "build_assets.py",
+        *DASHBOARD_FILES,
     ]:
         assert expected in names
+    assert not any(name.startswith("node_modules") for name in names)
 
 
 def test_installed_wheel_imports_and_renders(dist, tmp_path):
@@ -108,3 +132,30 @@ def test_installed_wheel_imports_and_renders(dist, tmp_path):
     lines = result.stdout.splitlines()
     assert lines[0].startswith(str(target))
     assert lines[1].startswith(str(target))
+
+
+def test_vendor_files_match_the_locked_npm_versions():
+    import json
+
+    lock = json.loads((ROOT / "package-lock.json").read_text())
+    packages = lock["packages"]
+    vendor = ROOT / "monitoring" / "static" / "monitoring" / "vendor"
+    jquery = packages["node_modules/jquery"]["version"]
+    uplot = packages["node_modules/uplot"]["version"]
+    assert f"jQuery v{jquery}" in (vendor / "jquery.min.js").read_text()[:200]
+    assert packages["node_modules/uplot"]["integrity"].startswith("sha512-")
+    assert packages["node_modules/jquery"]["integrity"].startswith("sha512-")
+    installed = json.loads((ROOT / "node_modules" / "uplot" / "package.json").read_text())
+    assert installed["version"] == uplot
+
+
+def test_vendor_files_are_not_in_git():
+    ignored = subprocess.run(
+        ["git", "check-ignore", "monitoring/static/monitoring/vendor/jquery.min.js"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    if ignored.returncode == 128:
+        pytest.skip("not a git checkout")
+    assert ignored.returncode == 0

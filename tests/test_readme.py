@@ -85,12 +85,13 @@ def test_tutorial_runs_verbatim_in_a_new_project(tmp_path):
         setup_test_environment()
         client = Client()
         client.force_login(User.objects.create_user("staff", is_staff=True))
-        print("JSON", client.get("/monitoring/user_count/").content.decode())
+        print("JSON", client.get("/monitoring/user_count/?format=json").content.decode())
         print("STATUS", client.get("/monitoring/").status_code)
         print("ANON", Client().get("/monitoring/user_count/").status_code)
         from myapp.handlers import post_registration__handler
         post_registration__handler(sender=None, user=None)
-        print("AFTER HANDLER", client.get("/monitoring/user_count/").json()["points"][-1]["value"])
+        data = client.get("/monitoring/user_count/?format=json").json()
+        print("AFTER HANDLER", data["points"][-1]["value"])
         from monitoring.register import monitor
         try:
             monitor.get("user_cont")

@@ -4,6 +4,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
+from build_assets import ensure_vendor
 from test_app.management.commands.monitoring_sample_data import SAMPLE_MODELS
 
 USERNAME = "admin"
@@ -20,6 +21,8 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, addrport, no_serve, **options):
+        # The dashboard's jQuery and uPlot are built from npm, not committed.
+        ensure_vendor()
         call_command("migrate", interactive=False, verbosity=0)
         if not any(model.objects.exists() for model in SAMPLE_MODELS):
             call_command("monitoring_sample_data", stdout=self.stdout)

@@ -1,0 +1,156 @@
+// Fetch each dashboard card over AJAX when it scrolls into view, and show its state:
+// loading, ready, empty or error. One failing card never stops the others.
+(function ($) {
+  'use strict';
+
+  var $main = $('main.monitoring');
+  if (!$main.length) {
+    return;
+  }
+  var TIMEOUT_MS = 30000;
+  // A few requests at a time, in page order: the first card on screen then arrives first
+  // instead of sharing the server with every other card that came into view with it.
+  var MAX_IN_FLIGHT = 4;
+  var queue = [];
+  var inFlight = 0;
+
+  function rangeOf($card) {
+    return $card.find('.monitoring-card-range').val() || $main.attr('data-range');
+  }
+
+  function setState($card, state) {
+    $card.attr('data-state', state);
+    $card.attr('aria-busy', state === 'loading' ? 'true' : 'false');
+  }
+
+  function errorMessage(xhr, status) {
+    if (status === 'timeout') {
+      return 'The server took too long to answer.';
+    }
+    if (xhr.status === 0) {
+      return 'The server could not be reached.';
+    }
+    if (xhr.status === 403) {
+      return 'You may no longer see this monitor; reload the page to log in again.';
+    }
+    var type = xhr.getResponseHeader('Content-Type') || '';
+    if (type.indexOf('application/json') === 0) {
+      try {
+        return JSON.parse(xhr.responseText).error + ' (HTTP ' + xhr.status + ')';
+      } catch (ignore) {
+        // Fall through to the generic message.
+      }
+    }
+    return 'The server answered with an error (HTTP ' + xhr.status + ').';
+  }
+
+  function showError($card, message) {
+    var $box = $('<div class="monitoring-error" role="alert">');
+    $box.append($('<p>').append($('<strong>').text('This chart could not be loaded. '), $('<span>').text(message)));
+    $box.append($('<button type="button" class="monitoring-retry">').text('Try again'));
+    $card.trigger('monitoring:card-unload');
+    $card.find('.monitoring-card-body').empty().append($box);
+    setState($card, 'error');
+  }
+
+  function load($card, quiet) {
+    var previous = $card.data('monitoringXhr');
+    if (previous) {
+      previous.abort();
+    }
+    $card.removeData('monitoringStale');
+    if (quiet && $card.attr('data-state') !== 'error' && $card.attr('data-state') !== 'loading') {
+      $card.addClass('monitoring-refreshing');
+    } else {
+      setState($card, 'loading');
+      $card.find('.monitoring-table').prop('hidden', true);
+      $card.find('.monitoring-card-body').addClass('monitoring-dimmed');
+    }
+    queue = queue.filter(function (queued) { return queued[0] !== $card[0]; });
+    queue.push($card);
+    pump();
+  }
+
+  function pump() {
+    while (inFlight < MAX_IN_FLIGHT && queue.length) {
+      request(queue.shift());
+    }
+  }
+
+  function request($card) {
+    var $body = $card.find('.monitoring-card-body');
+    var xhr = $.ajax({
+      url: $card.attr('data-url'),
+      data: { range: rangeOf($card) },
+      dataType: 'html',
+      timeout: TIMEOUT_MS
+    });
+    inFlight += 1;
+    $card.data('monitoringXhr', xhr);
+    $card.attr('data-requests', String(Number($card.attr('data-requests') || 0) + 1));
+    xhr.done(function (html) {
+      var $content = $($.parseHTML(html)).filter('.monitoring-card-content');
+      if (!$content.length) {
+        // A redirect to the login page answers 200 too.
+        showError($card, 'Your session may have ended; reload the page to log in again.');
+        return;
+      }
+      $card.trigger('monitoring:card-unload');
+      $body.empty().append($content);
+      setState($card, $content.attr('data-state'));
+      $card.trigger('monitoring:card-loaded');
+    }).fail(function (failed, status) {
+      if (status !== 'abort') {
+        showError($card, errorMessage(failed, status));
+      }
+    }).always(function () {
+      inFlight -= 1;
+      if ($card.data('monitoringXhr') === xhr) {
+        $card.removeData('monitoringXhr');
+        $card.removeClass('monitoring-refreshing');
+        $body.removeClass('monitoring-dimmed');
+      }
+      pump();
+    });
+  }
+
+  // Cards below the fold wait until they are about to scroll into view.
+  var observer = new IntersectionObserver(function (entries) {
+    entries.forEach(function (entry) {
+      var $card = $(entry.target);
+      $card.data('monitoringVisible', entry.isIntersecting);
+      var stale = $card.data('monitoringStale');
+      if (entry.isIntersecting && ($card.attr('data-state') === 'idle' || stale)) {
+        load($card, stale === 'quiet');
+      }
+    });
+  }, { rootMargin: '100px 0px' });
+
+  $main.find('.monitoring-card').each(function () {
+    observer.observe(this);
+  });
+
+  // controls.js asks for a reload when the page's range changes or auto-refresh ticks:
+  // visible cards reload now, the others when they next scroll into view.
+  $main.on('monitoring:reload', function (event, options) {
+    var quiet = Boolean(options && options.quiet);
+    $main.find('.monitoring-card').each(function () {
+      var $card = $(this);
+      if ($card.data('monitoringVisible')) {
+        load($card, quiet);
+      } else if ($card.attr('data-state') !== 'idle') {
+        // A refresh may wait quietly; a new range must show that it is loading.
+        var loud = !quiet || $card.data('monitoringStale') === 'loud';
+        $card.data('monitoringStale', loud ? 'loud' : 'quiet');
+      }
+    });
+  });
+
+  $main.on('change', '.monitoring-card-range', function () {
+    load($(this).closest('.monitoring-card'), false);
+  });
+
+  $main.on('click', '.monitoring-retry', function () {
+    load($(this).closest('.monitoring-card'), false);
+  });
+})(jQuery);

@@ -1,0 +1,63 @@
+// The page's range picker and auto-refresh. Both live in the URL so a view can be shared;
+// auto-refresh pauses while the tab is hidden and catches up when it is shown again.
+(function ($) {
+  'use strict';
+
+  var $main = $('main.monitoring');
+  if (!$main.length) {
+    return;
+  }
+  var $range = $main.find('.monitoring-range');
+  var $refresh = $main.find('.monitoring-refresh');
+  var timer = null;
+  var due = false;
+
+  function syncUrl() {
+    var url = new URL(window.location.href);
+    url.searchParams.set('range', $range.val());
+    if (Number($refresh.val())) {
+      url.searchParams.set('refresh', $refresh.val());
+    } else {
+      url.searchParams.delete('refresh');
+    }
+    window.history.replaceState(null, '', url.toString());
+  }
+
+  function schedule() {
+    window.clearTimeout(timer);
+    due = false;
+    var seconds = Number($refresh.val());
+    if (seconds) {
+      timer = window.setTimeout(tick, seconds * 1000);
+    }
+  }
+
+  function tick() {
+    if (document.hidden) {
+      due = true;
+      return;
+    }
+    $main.trigger('monitoring:reload', [{ quiet: true }]);
+    schedule();
+  }
+
+  $range.on('change', function () {
+    $main.attr('data-range', $range.val());
+    syncUrl();
+    $main.trigger('monitoring:reload', [{ quiet: false }]);
+  });
+
+  $refresh.on('change', function () {
+    $main.attr('data-refresh', $refresh.val());
+    syncUrl();
+    schedule();
+  });
+
+  document.addEventListener('visibilitychange', function () {
+    if (!document.hidden && due) {
+      tick();
+    }
+  });
+
+  schedule();
+})(jQuery);

@@ -1,0 +1,457 @@
+"""The dashboard in a real browser: Debian's Chromium driven by Playwright, against live_server.
+
+Every page here is served with ``Content-Security-Policy: default-src 'self'``
+(test_app's middleware), and every test fails on a console error.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from pathlib import Path
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+from django.conf import settings
+from django.contrib.auth.signals import user_logged_in
+from django.db.models.signals import post_save
+from django.test import Client
+from django.utils import timezone
+from factory.django import mute_signals
+
+from monitoring.register import monitor
+from monitoring.views import ValueView
+from test_app.models import MonitorLoadAverage
+from tests.factories import (
+    OrderCountFactory,
+    QueueLengthFactory,
+    RequestTimeFactory,
+    StaffFactory,
+    UserCountFactory,
+)
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+TIMEOUT_MS = 20_000
+BERLIN = zoneinfo.ZoneInfo("Europe/Berlin")
+NEW_YORK = zoneinfo.ZoneInfo("America/New_York")
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        not CHROMIUM.exists(),
+        reason="Debian's Chromium is not at /usr/bin/chromium (apt-get install -y chromium)",
+    ),
+    pytest.mark.django_db(transaction=True),
+]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        yield browser
+        browser.close()
+
+
+class Dashboard:
+    """A logged-in page with the requests it made and the errors it logged."""
+
+    def __init__(self, page, base_url):
+        self.page = page
+        self.base_url = base_url
+        self.requests: list[str] = []
+        self.errors: list[str] = []
+        self.allowed_errors: list[str] = []
+        page.on("request", lambda request: self.requests.append(request.url))
+        page.on(
+            "console",
+            lambda message: self.errors.append(message.text) if message.type == "error" else None,
+        )
+        page.on("pageerror", lambda error: self.errors.append(f"page error: {error}"))
+        # Collected from the first script on, so a blocked inline style or script is seen.
+        page.add_init_script(
+            "window.__globals = Object.keys(window);"
+            # Which elements ResizeObservers watch, to catch charts that are never let go.
+            "window.__observed = new Set();"
+            "const observe = ResizeObserver.prototype.observe;"
+            "const unobserve = ResizeObserver.prototype.unobserve;"
+            "ResizeObserver.prototype.observe = function (el, o) {"
+            " window.__observed.add(el); return observe.call(this, el, o); };"
+            "ResizeObserver.prototype.unobserve = function (el) {"
+            " window.__observed.delete(el); return unobserve.call(this, el); };"
+            "window.__violations = [];"
+            "document.addEventListener('securitypolicyviolation',"
+            " e => window.__violations.push(e.violatedDirective + ' ' + e.blockedURI));"
+        )
+
+    def open(self, query: str = ""):
+        response = self.page.goto(f"{self.base_url}/monitoring/{query}")
+        assert response.status == 200
+        return response
+
+    def card(self, name):
+        return self.page.locator(f"#monitor-{name}")
+
+    def card_requests(self, name):
+        return [url for url in self.requests if urlparse(url).path == f"/monitoring/{name}/"]
+
+    def wait_settled(self, *names):
+        for name in names:
+            self.page.wait_for_selector(
+                f"#monitor-{name}[data-state=ready], #monitor-{name}[data-state=empty]",
+                timeout=TIMEOUT_MS,
+            )
+
+    def wait_drawn(self, name, times=1):
+        self.page.wait_for_selector(
+            f"#monitor-{name}[data-drawn='{times}'] .monitoring-chart canvas", timeout=TIMEOUT_MS
+        )
+
+    def coloured_pixels(self, name):
+        """Count the chart's pixels that are clearly coloured (axes and grid are grey)."""
+        return self.card(name).evaluate(
+            """card => {
+                const canvas = card.querySelector('.monitoring-chart canvas');
+                const data = canvas.getContext('2d').getImageData(
+                    0, 0, canvas.width, canvas.height).data;
+                let n = 0;
+                for (let i = 0; i < data.length; i += 4) {
+                    const [r, g, b, a] = [data[i], data[i + 1], data[i + 2], data[i + 3]];
+                    if (a > 100 && Math.max(r, g, b) - Math.min(r, g, b) > 60) n++;
+                }
+                return n;
+            }"""
+        )
+
+    def check_clean(self):
+        errors = [e for e in self.errors if not any(a in e for a in self.allowed_errors)]
+        assert errors == []
+        assert self.page.evaluate("window.__violations") == []
+
+
+@pytest.fixture
+def dashboard(browser, live_server, request):
+    # Not counted by test_app's user_count and login_count monitors: the tests
+    # expect the headlines of known_data alone.
+    with mute_signals(post_save, user_logged_in):
+        user = StaffFactory()
+        client = Client()
+        client.force_login(user)
+    context = browser.new_context(
+        viewport=getattr(request, "param", {"width": 1400, "height": 2400}),
+        timezone_id="America/New_York",
+    )
+    context.add_cookies(
+        [
+            {
+                "name": settings.SESSION_COOKIE_NAME,
+                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+                "url": live_server.url,
+            }
+        ]
+    )
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    board = Dashboard(page, live_server.url)
+    yield board
+    board.check_clean()
+    context.close()
+
+
+@pytest.fixture
+def known_data(db):
+    """Data for most test_app monitors; login_count stays empty."""
+    for handle in monitor:
+        handle.model.objects.all().delete()
+    now = timezone.now()
+    UserCountFactory.create_batch(3, created=now - dt.timedelta(hours=2))
+    OrderCountFactory(plan="pro", value=4, created=now - dt.timedelta(hours=5))
+    OrderCountFactory(plan="free", value=2, created=now - dt.timedelta(days=2))
+    QueueLengthFactory(value=12, created=now - dt.timedelta(hours=3))
+    QueueLengthFactory(value=7, created=now - dt.timedelta(hours=1))
+    MonitorLoadAverage.add(0.75, at=now - dt.timedelta(hours=4))
+    for ms in [80.0, 120.0, 450.0]:
+        RequestTimeFactory(value=ms, created=now - dt.timedelta(minutes=30))
+
+
+EXPECTED_HEADLINES = {
+    "user_count": "3",
+    "orders": "6",
+    "queue_length": "7",
+    "load_average": "0.75",
+    "request_time": "450",
+}
+
+
+def test_every_visible_card_draws_a_chart_with_its_headline(dashboard, known_data):
+    dashboard.open()
+    dashboard.wait_settled(*EXPECTED_HEADLINES, "login_count")
+    for name, headline in EXPECTED_HEADLINES.items():
+        card = dashboard.card(name)
+        assert card.get_attribute("data-state") == "ready"
+        shown = card.locator(".monitoring-headline-value").inner_text()
+        if name == "request_time":
+            # A p95 from the log-spaced histogram bins: within 5% of the exact 450 ms.
+            assert float(shown) == pytest.approx(float(headline), rel=0.05)
+        else:
+            assert shown == headline
+        dashboard.wait_drawn(name)
+        assert card.locator(".monitoring-chart canvas").count() == 1
+        assert dashboard.coloured_pixels(name) > 20, name
+        # A legend with an entry per series, and a text summary of the chart.
+        assert card.locator(".u-legend .u-series").count() >= 2
+        assert card.locator(".monitoring-summary").inner_text()
+    legend = dashboard.card("queue_length").locator(".u-legend").inner_text()
+    assert "Average" in legend and "Min" in legend and "Max" in legend
+    legend = dashboard.card("request_time").locator(".u-legend").inner_text()
+    assert "p50" in legend and "p95" in legend and "p99" in legend
+    legend = dashboard.card("orders").locator(".u-legend").inner_text()
+    assert "pro" in legend and "free" in legend
+    # A monitor without data says how to feed it.
+    empty = dashboard.card("login_count")
+    assert empty.get_attribute("data-state") == "empty"
+    assert "No data yet — call monitor.get('login_count').add(1)" in empty.inner_text()
+
+
+def test_hovering_a_chart_shows_values_and_site_times_in_the_legend(dashboard, known_data):
+    dashboard.open()
+    dashboard.wait_drawn("user_count")
+    card = dashboard.card("user_count")
+    value = card.locator(".u-legend .u-series").nth(1).locator(".u-value")
+    box = card.locator(".u-over").bounding_box()
+    dashboard.page.mouse.move(box["x"] + box["width"] - 2, box["y"] + box["height"] / 2)
+    dashboard.page.wait_for_function("el => /\\d/.test(el.textContent)", arg=value.element_handle())
+    # The last hourly buckets, in Berlin's clock although the browser runs in New York.
+    time_value = card.locator(".u-legend .u-series").first.locator(".u-value").inner_text()
+    now = timezone.now()
+    berlin_hours = {
+        f"{(now - dt.timedelta(hours=h)).astimezone(BERLIN):%-I:00%p}".lower() for h in (0, 1)
+    }
+    new_york = f"{now.astimezone(NEW_YORK):%-I:00%p}".lower()
+    assert any(hour in time_value.lower() for hour in berlin_hours), time_value
+    assert new_york not in time_value.lower()
+
+
+def test_a_card_shows_its_loading_state_until_its_answer_comes(dashboard, known_data):
+    held = []
+    dashboard.page.route("**/monitoring/user_count/?*", lambda route: held.append(route))
+    dashboard.open()
+    dashboard.page.wait_for_selector("#monitor-user_count[data-state=loading]")
+    card = dashboard.card("user_count")
+    assert card.get_attribute("aria-busy") == "true"
+    assert card.get_by_role("status").inner_text().strip() == "Loading…"
+    dashboard.wait_drawn("orders")  # the others don't wait for it
+    held[0].continue_()
+    dashboard.wait_drawn("user_count")
+    assert card.get_attribute("aria-busy") == "false"
+
+
+def test_a_card_that_cannot_reach_the_server_says_so(dashboard, known_data):
+    dashboard.allowed_errors.append("net::ERR_FAILED")
+    dashboard.page.route("**/monitoring/orders/?*", lambda route: route.abort())
+    dashboard.open()
+    dashboard.page.wait_for_selector("#monitor-orders[data-state=error]")
+    assert "The server could not be reached." in dashboard.card("orders").inner_text()
+    dashboard.wait_drawn("user_count")
+
+
+def test_the_data_table_toggle_shows_every_bucket_in_the_site_time_zone(dashboard, known_data):
+    dashboard.open("?range=24h")
+    dashboard.wait_drawn("user_count")
+    card = dashboard.card("user_count")
+    toggle = card.locator(".monitoring-table-toggle")
+    assert toggle.get_attribute("aria-expanded") == "false"
+    toggle.focus()
+    dashboard.page.keyboard.press("Enter")
+    assert toggle.get_attribute("aria-expanded") == "true"
+    table = card.locator(".monitoring-table table")
+    rows = table.locator("tbody tr")
+    data = dashboard.page.evaluate(
+        "card => JSON.parse(card.querySelector('.monitoring-chart').dataset.series)",
+        card.element_handle(),
+    )
+    assert rows.count() == len(data["timestamps"])
+    assert "Start (Europe/Berlin)" in table.locator("thead").inner_text()
+    # The browser runs in New York; the table shows Berlin's clock.
+    first = dt.datetime.fromtimestamp(data["timestamps"][0], tz=dt.timezone.utc)
+    berlin = first.astimezone(timezone.get_default_timezone())
+    assert f"{berlin:%H}:{berlin:%M}" in rows.first.locator("th").inner_text()
+    assert sum(int(cell) for cell in table.locator("tbody td").all_inner_texts()) == 3
+    toggle.click()
+    assert card.locator(".monitoring-table").is_hidden()
+
+
+def test_changing_the_range_refetches_redraws_and_goes_into_the_url(dashboard, known_data):
+    dashboard.open()
+    dashboard.wait_drawn("user_count")
+    assert parse_qs(urlparse(dashboard.card_requests("user_count")[-1]).query)["range"] == ["7d"]
+    with dashboard.page.expect_response(lambda r: "range=30d" in r.url and "user_count" in r.url):
+        dashboard.page.select_option(".monitoring-range", "30d")
+    dashboard.wait_drawn("user_count", times=2)
+    assert "range=30d" in dashboard.page.url
+    summary = dashboard.card("user_count").locator(".monitoring-summary").inner_text()
+    assert "over the last 30 days" in summary
+    # A shared URL opens with the same range.
+    dashboard.page.goto(dashboard.page.url)
+    assert dashboard.page.locator(".monitoring-range").input_value() == "30d"
+
+
+def test_a_card_can_override_the_page_range(dashboard, known_data):
+    dashboard.open()
+    dashboard.wait_drawn("orders")
+    dashboard.wait_settled(*EXPECTED_HEADLINES)
+    before = {name: len(dashboard.card_requests(name)) for name in EXPECTED_HEADLINES}
+    with dashboard.page.expect_response(lambda r: "range=1h" in r.url):
+        dashboard.card("orders").locator(".monitoring-card-range").select_option("1h")
+    # Nothing was ordered in the last hour.
+    dashboard.page.wait_for_selector("#monitor-orders[data-state=empty]")
+    assert dashboard.card("orders").locator(".monitoring-headline-value").inner_text() == "0"
+    after = {name: len(dashboard.card_requests(name)) for name in EXPECTED_HEADLINES}
+    assert after["orders"] == before["orders"] + 1
+    assert {k: v for k, v in after.items() if k != "orders"} == {
+        k: v for k, v in before.items() if k != "orders"
+    }
+
+
+@pytest.mark.parametrize("dashboard", [{"width": 1000, "height": 500}], indirect=True)
+def test_cards_below_the_fold_are_fetched_only_when_scrolled_to(dashboard, known_data):
+    dashboard.open()
+    dashboard.wait_settled("orders")
+    dashboard.page.wait_for_timeout(500)  # give a wrong eager load its chance to show
+    assert dashboard.card_requests("login_count") == []
+    assert dashboard.card("login_count").get_attribute("data-state") == "idle"
+    dashboard.card("login_count").scroll_into_view_if_needed()
+    dashboard.wait_settled("login_count")
+    assert len(dashboard.card_requests("login_count")) == 1
+
+
+@pytest.mark.parametrize("dashboard", [{"width": 1000, "height": 500}], indirect=True)
+def test_a_new_range_reaches_cards_below_the_fold_when_they_come_back(dashboard, known_data):
+    dashboard.open()
+    dashboard.card("login_count").scroll_into_view_if_needed()
+    dashboard.wait_settled("login_count")
+    dashboard.page.evaluate("() => window.scrollTo(0, 0)")
+    # Two frames, so the IntersectionObserver has seen the card leave the viewport.
+    dashboard.page.evaluate(
+        "() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))"
+    )
+    with dashboard.page.expect_response(lambda r: "orders" in r.url and "range=90d" in r.url):
+        dashboard.page.select_option(".monitoring-range", "90d")
+    dashboard.page.wait_for_timeout(300)
+    assert len(dashboard.card_requests("login_count")) == 1
+    dashboard.card("login_count").scroll_into_view_if_needed()
+    dashboard.page.wait_for_function(
+        "() => performance.getEntriesByType('resource')"
+        ".some(e => e.name.includes('login_count') && e.name.includes('range=90d'))"
+    )
+    dashboard.wait_settled("login_count")
+    summary = dashboard.card("login_count").locator(".monitoring-summary").inner_text()
+    assert "over the last 90 days" in summary
+
+
+def test_auto_refresh_refetches_and_pauses_while_hidden(dashboard, known_data):
+    page = dashboard.page
+    page.clock.install()
+    dashboard.open()
+    # Nothing in flight before the fake clock jumps, or the jump would time requests out.
+    for name in EXPECTED_HEADLINES:
+        dashboard.wait_drawn(name)
+    page.select_option(".monitoring-refresh", "30")
+    assert "refresh=30" in page.url
+    count = len(dashboard.card_requests("user_count"))
+
+    with page.expect_response(lambda r: "/monitoring/user_count/" in r.url):
+        page.clock.run_for(31_000)
+    for name in EXPECTED_HEADLINES:
+        dashboard.wait_drawn(name, times=2)
+    assert len(dashboard.card_requests("user_count")) == count + 1
+
+    # Hidden tab: the timer fires but nothing is fetched until the tab is back.
+    page.evaluate(
+        "Object.defineProperty(document, 'hidden', {value: true, configurable: true});"
+        "document.dispatchEvent(new Event('visibilitychange'));"
+    )
+    page.clock.run_for(65_000)
+    page.wait_for_timeout(300)
+    assert len(dashboard.card_requests("user_count")) == count + 1
+    with page.expect_response(lambda r: "/monitoring/user_count/" in r.url):
+        page.evaluate(
+            "Object.defineProperty(document, 'hidden', {value: false, configurable: true});"
+            "document.dispatchEvent(new Event('visibilitychange'));"
+        )
+    dashboard.wait_drawn("user_count", times=3)
+    assert len(dashboard.card_requests("user_count")) == count + 2
+    # Every redraw let go of the chart it replaced.
+    dashboard.wait_settled(*EXPECTED_HEADLINES)
+    for name in EXPECTED_HEADLINES:
+        dashboard.wait_drawn(name, times=3)
+    charts = page.locator(".monitoring-chart .uplot").count()
+    assert charts == len(EXPECTED_HEADLINES)
+    assert page.evaluate("() => window.__observed.size") == charts
+
+
+class BrokenView(ValueView):
+    def get_series(self, handle, query):
+        raise RuntimeError("the storage is on fire")
+
+
+def test_a_failing_monitor_shows_its_error_while_the_others_render(dashboard, known_data):
+    monitor.unregister("load_average")
+    monitor.register(
+        "broken", BrokenView.as_view(model=MonitorLoadAverage), title="Broken", category="System"
+    )
+    dashboard.allowed_errors.append("status of 500")
+    dashboard.open()
+    card = dashboard.card("broken")
+    dashboard.page.wait_for_selector("#monitor-broken[data-state=error]")
+    assert card.get_by_role("alert").inner_text().startswith("This chart could not be loaded.")
+    assert "HTTP 500" in card.inner_text()
+    for name in ["user_count", "orders", "queue_length", "request_time"]:
+        dashboard.wait_drawn(name)
+        assert dashboard.card(name).get_attribute("data-state") == "ready"
+    # Try again asks once more, and fails the same way.
+    with dashboard.page.expect_response(lambda r: "/monitoring/broken/" in r.url):
+        card.get_by_role("button", name="Try again").click()
+    dashboard.page.wait_for_selector("#monitor-broken[data-state=error]")
+    assert len(dashboard.card_requests("broken")) == 2
+
+
+def test_the_page_works_under_a_strict_content_security_policy(dashboard, known_data):
+    response = dashboard.open()
+    assert response.headers["content-security-policy"] == "default-src 'self'"
+    dashboard.wait_settled(*EXPECTED_HEADLINES)
+    for name in EXPECTED_HEADLINES:
+        dashboard.wait_drawn(name)
+    assert dashboard.page.evaluate("window.__violations") == []
+    # Nothing came from another origin.
+    assert all(url.startswith(dashboard.base_url) for url in dashboard.requests)
+    # Our scripts add no globals; only the libraries do.
+    added = dashboard.page.evaluate(
+        "() => Object.keys(window).filter(k => !window.__globals.includes(k))"
+    )
+    assert set(added) == {"jQuery", "$", "uPlot", "__globals", "__observed", "__violations"}
+
+
+def test_dark_mode_follows_the_system(dashboard, known_data):
+    dashboard.page.emulate_media(color_scheme="dark")
+    dashboard.open()
+    dashboard.wait_drawn("user_count")
+    background = dashboard.card("user_count").evaluate("el => getComputedStyle(el).backgroundColor")
+    assert background == "rgb(21, 27, 35)"
+    dashboard.page.emulate_media(color_scheme="light")
+    background = dashboard.card("user_count").evaluate("el => getComputedStyle(el).backgroundColor")
+    assert background == "rgb(255, 255, 255)"
+    dashboard.wait_drawn("user_count", times=2)  # redrawn in the light colours
