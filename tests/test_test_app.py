@@ -25,6 +25,9 @@ def test_sample_data_spans_the_days_with_a_daily_and_weekly_rhythm():
     out = StringIO()
     call_command("monitoring_sample_data", "--days", "28", stdout=out)
     assert "Sample data for 28 days written." in out.getvalue()
+    assert "Staff login: admin / monitoring" in out.getvalue()
+    staff = get_user_model().objects.get(username="admin")
+    assert staff.is_staff and staff.is_active and staff.check_password("monitoring")
     oldest = MonitorQueueLength.objects.earliest("created").created
     assert timezone.now() - oldest >= dt.timedelta(days=27, hours=23)
     # Gauges every 10 minutes.

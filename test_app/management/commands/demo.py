@@ -1,14 +1,15 @@
 """Set up and serve the demo: migrate, sample data, a staff user, runserver."""
 
-from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from build_assets import ensure_vendor
-from test_app.management.commands.monitoring_sample_data import SAMPLE_MODELS
-
-USERNAME = "admin"
-PASSWORD = "monitoring"
+from test_app.management.commands.monitoring_sample_data import (
+    SAMPLE_MODELS,
+    STAFF_PASSWORD,
+    STAFF_USERNAME,
+    ensure_staff_user,
+)
 
 
 class Command(BaseCommand):
@@ -26,18 +27,11 @@ class Command(BaseCommand):
         call_command("migrate", interactive=False, verbosity=0)
         if not any(model.objects.exists() for model in SAMPLE_MODELS):
             call_command("monitoring_sample_data", stdout=self.stdout)
-        user_model = get_user_model()
-        user = user_model.objects.filter(username=USERNAME).first()
-        if user is None:
-            user_model.objects.create_superuser(USERNAME, "admin@example.com", PASSWORD)
-        elif not user.is_staff or not user.check_password(PASSWORD):
-            user.is_staff = user.is_superuser = user.is_active = True
-            user.set_password(PASSWORD)
-            user.save()
+        ensure_staff_user()
         host = addrport if ":" in addrport else f"127.0.0.1:{addrport}"
         self.stdout.write(
             self.style.SUCCESS(f"\n  Dashboard: http://{host}/monitoring/\n")
-            + f"  Staff login: {USERNAME} / {PASSWORD}\n"
+            + f"  Staff login: {STAFF_USERNAME} / {STAFF_PASSWORD}\n"
         )
         if not no_serve:
             call_command("runserver", addrport, use_reloader=False)

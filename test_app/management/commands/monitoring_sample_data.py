@@ -6,6 +6,7 @@ import datetime as dt
 import math
 import random
 
+from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
@@ -31,6 +32,32 @@ SAMPLE_MODELS = [
 ]
 
 
+#: The staff login the sample data comes with.
+STAFF_USERNAME = "admin"
+STAFF_PASSWORD = "monitoring"
+
+
+def ensure_staff_user() -> None:
+    """Create the demo's staff user, or give it back its password and staff rights."""
+    user_model = get_user_model()
+    user = user_model.objects.filter(username=STAFF_USERNAME).first()
+    if user is None:
+        user = user_model(
+            username=STAFF_USERNAME,
+            email="admin@example.com",
+            is_staff=True,
+            is_superuser=True,
+            is_active=True,
+        )
+        user.set_password(STAFF_PASSWORD)
+        # bulk_create sends no post_save: the demo's login is not a sign-up to count.
+        user_model.objects.bulk_create([user])
+    elif not (user.is_staff and user.is_active and user.check_password(STAFF_PASSWORD)):
+        user.is_staff = user.is_superuser = user.is_active = True
+        user.set_password(STAFF_PASSWORD)
+        user.save()
+
+
 def activity(at: dt.datetime) -> float:
     """Return how busy the site is at ``at``, local time: 0 at night, ~1 mid-afternoon."""
     local = timezone.localtime(at)
@@ -41,7 +68,10 @@ def activity(at: dt.datetime) -> float:
 
 
 class Command(BaseCommand):
-    help = "Fill the demo monitors with sample data for the last --days days."
+    help = (
+        "Fill the demo monitors with sample data for the last --days days, "
+        "and create a staff user whose login it prints."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--days", type=int, default=90, help="How many days (default 90).")
@@ -100,6 +130,8 @@ class Command(BaseCommand):
         for model, count in counts.items():
             self.stdout.write(f"{model._meta.label}: {count} rows")
         self.stdout.write(self.style.SUCCESS(f"Sample data for {days} days written."))
+        ensure_staff_user()
+        self.stdout.write(f"Staff login: {STAFF_USERNAME} / {STAFF_PASSWORD}")
 
     @staticmethod
     def jitter(rng: random.Random, at: dt.datetime) -> dt.datetime:
