@@ -499,7 +499,11 @@ def get_series(
     ]
     # A bucket belongs to a period when it starts inside it; end itself is exclusive.
     end_s = edges[2] if floor_bucket(end, summary_resolution) == end else edges[2] + 1
-    current = _total(unsplit.read(edges[1], end_s).get("", {}).values())
+    if summary_resolution == resolution:
+        # The chart's own buckets are exactly the current period's: don't read them twice.
+        current = _total(buckets.values())
+    else:
+        current = _total(unsplit.read(edges[1], end_s).get("", {}).values())
     previous = _total(unsplit.read(edges[0], edges[1]).get("", {}).values())
     return Series(
         name=handle.name,
