@@ -480,3 +480,41 @@ def test_request_end_flush_closes_a_connection_it_had_to_open(buffered):
     assert MonitorUserCount.objects.count() == 1
     buffered.flush_at_request_end()  # nothing buffered: no database work at all
     assert connection.connection is not None  # still the one the count above opened
+
+
+# A point add() would refuse, put straight into the buffer: it stands for any point
+# the writer itself trips over (a bug, or a value the database layer can't take).
+POISON_AT = dt.datetime(9999, 12, 31, 23, 30, tzinfo=dt.timezone.utc)
+
+
+@pytestmark_buffered
+def test_a_point_that_cannot_be_written_is_rejected_alone(buffered, caplog):
+    for i in range(10):
+        monitor.get("user_count").add(1, at=T0 + dt.timedelta(minutes=i))
+    buffer.add(MonitorUserCount, 1, POISON_AT, None)
+    for _ in range(5):
+        monitor.get("orders").add(2, at=T0, plan="pro")
+    with caplog.at_level(logging.WARNING, logger="monitoring.storage"):
+        assert monitor.flush() == 15
+    stats = monitor.stats()
+    assert stats["rejected"] == 1
+    assert stats["pending"] == 0
+    assert stats["failed_flushes"] == 0
+    assert "rejected a data point of test_app.MonitorUserCount" in caplog.text
+    assert "9999-12-31" in caplog.text
+    assert MonitorUserCount.objects.count() == 10
+    assert total("user_count")["count"] == 10
+    assert total("orders")["sum"] == 10
+    # Nothing is left to block the next flush.
+    monitor.get("user_count").add(1, at=T0)
+    assert monitor.flush() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_sync_mode_rejects_a_point_that_cannot_be_written():
+    buffer.reset()
+    buffer.add(MonitorUserCount, 1, POISON_AT, None)  # MONITORING_BUFFER is False in tests
+    assert monitor.stats()["rejected"] == 1
+    assert monitor.stats()["pending"] == 0
+    assert MonitorUserCount.objects.count() == 0
+    buffer.reset()

@@ -75,6 +75,7 @@ class Buffer:
         self._dropped_unreported = 0
         self.written = 0
         self.failed_flushes = 0
+        self.rejected = 0
         self.last_error: str | None = None
 
     # -- settings ---------------------------------------------------------
@@ -139,15 +140,13 @@ class Buffer:
         columns = Columns()
         columns.append(value, at, dimensions)
         try:
-            write_batch({model: columns}, alias)
-        except Exception as exc:
+            self.written += self._write({model: columns}, alias)
+        except _Unwritten as unwritten:
             # Sync mode still never raises into the caller: keep the point for a retry.
-            self._failed(exc, 1)
-            self._keep({model: columns})
+            self._failed(unwritten.error, 1)
+            self._keep(unwritten.batch)
             if self._thread is None:
                 self.start()
-        else:
-            self.written += 1
 
     def _drop(self, count: int) -> None:
         """Count points that did not fit. Call with ``_lock`` held."""
@@ -185,15 +184,75 @@ class Buffer:
                 return 0
             alias = self.config.alias
             try:
-                write_batch(batch, alias)
-            except Exception as exc:
-                self._failed(exc, count)
-                self._keep(batch)
-                return 0
-            self.written += count
-            return count
+                written = self._write(batch, alias)
+            except _Unwritten as unwritten:
+                self.written += unwritten.written
+                self._failed(unwritten.error, unwritten.count)
+                self._keep(unwritten.batch)
+                return unwritten.written
+            self.written += written
+            return written
         finally:
             self._flush_lock.release()
+
+    def _write(self, batch: Batch, alias: str) -> int:
+        """Write ``batch`` and return how many points were written.
+
+        When the database fails, raise _Unwritten with the points not written.
+        When a point itself cannot be written (a bug, or a value only the
+        writer trips over), keep it from blocking the others: halve the batch
+        until the points at fault stand alone, write the rest and reject those.
+        """
+        try:
+            write_batch(batch, alias)
+            return sum(len(columns) for columns in batch.values())
+        except _EXPECTED_ERRORS as exc:
+            raise _Unwritten(exc, batch, 0) from exc
+        except Exception as exc:
+            logger.error(
+                "Monitoring could not write a batch of data points (%s: %s); "
+                "looking for the points at fault.",
+                type(exc).__name__,
+                exc,
+                exc_info=True,
+            )
+        parts = [(model, columns) for model, columns in batch.items() if len(columns)]
+        written = 0
+        while parts:
+            model, columns = parts.pop()
+            try:
+                write_batch({model: columns}, alias)
+            except _EXPECTED_ERRORS as exc:
+                parts.append((model, columns))
+                rest: Batch = {}
+                for part_model, part in parts:
+                    rest.setdefault(part_model, Columns()).extend(part)
+                raise _Unwritten(exc, rest, written) from exc
+            except Exception as exc:
+                if len(columns) == 1:
+                    self._reject(model, columns, exc)
+                    continue
+                half = len(columns) // 2
+                parts.append((model, columns.slice(half, len(columns))))
+                parts.append((model, columns.slice(0, half)))
+            else:
+                written += len(columns)
+        return written
+
+    def _reject(self, model: type[MonitorBase], columns: Columns, exc: BaseException) -> None:
+        """Give up on a point that can never be written, and say which one."""
+        with self._lock:
+            self.rejected += len(columns)
+        logger.error(
+            "Monitoring rejected a data point of %s that cannot be written "
+            "(value %r at %s, dimensions %r): %s: %s",
+            model._meta.label,
+            columns.values[0],
+            columns.times[0],
+            columns.dimensions[0],
+            type(exc).__name__,
+            exc,
+        )
 
     def _failed(self, exc: BaseException, count: int) -> None:
         self.failed_flushes += 1
@@ -318,12 +377,17 @@ class Buffer:
             )
 
     def stats(self) -> dict[str, Any]:
-        """Return counters: points pending, written, dropped, failed flushes, last error."""
+        """Return counters: points pending, written, dropped, rejected, failed flushes, last error.
+
+        ``rejected`` counts points that the database did not fail on but that
+        could never be written; each one is logged with its value and time.
+        """
         return {
             "pending": self._count,
             "written": self.written,
             "dropped": self.dropped,
             "failed_flushes": self.failed_flushes,
+            "rejected": self.rejected,
             "last_error": self.last_error,
             "thread_alive": bool(self._thread and self._thread.is_alive()),
         }
@@ -344,6 +408,17 @@ def _positive(value: Any, name: str, kind: type) -> Any:
 def _prune_interval() -> float:
     interval = conf.PRUNE_INTERVAL
     return float(interval) if interval else 0.0
+
+
+class _Unwritten(Exception):
+    """The database failed: ``batch`` holds the points not written, ``written`` the others."""
+
+    def __init__(self, error: BaseException, batch: Batch, written: int):
+        super().__init__(str(error))
+        self.error = error
+        self.batch = batch
+        self.written = written
+        self.count = sum(len(columns) for columns in batch.values())
 
 
 def _expected_errors() -> tuple[type[BaseException], ...]:

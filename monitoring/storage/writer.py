@@ -178,6 +178,14 @@ class Columns:
         self.times.extend(other.times[:end])
         self.dimensions.extend(other.dimensions[:end])
 
+    def slice(self, start: int, end: int) -> Columns:
+        """Return the points from ``start`` to ``end`` as new Columns."""
+        part = Columns()
+        part.values = self.values[start:end]
+        part.times = self.times[start:end]
+        part.dimensions = self.dimensions[start:end]
+        return part
+
     def __len__(self) -> int:
         return len(self.values)
 
