@@ -42,6 +42,10 @@ _MISSING: Any = object()
 _BIGINT_MIN = -(2**63)
 _BIGINT_MAX = 2**63 - 1
 
+# The years add() accepts for ``at``.
+_EARLIEST_YEAR = 1900
+_LATEST_YEAR = 9000
+
 # Field names that are part of every data point, so never dimensions.
 _BUILTIN_FIELDS = frozenset({"value", "created"})
 
@@ -143,8 +147,16 @@ class MonitorBase(models.Model):
                     f"{cls.__name__}.add() got a naive datetime for at ({at.isoformat()}) "
                     f"while USE_TZ is True; pass an aware one, such as timezone.now()."
                 )
-            return at
-        return timezone.make_naive(at) if timezone.is_aware(at) else at
+        elif timezone.is_aware(at):
+            at = timezone.make_naive(at)
+        # Buckets are computed in UTC and in the site's zone: a time within a day of
+        # datetime.min or .max would overflow there, long after add() returned.
+        if not _EARLIEST_YEAR <= at.year <= _LATEST_YEAR:
+            raise ValueError(
+                f"{cls.__name__}.add() got at={at.isoformat()}; the year must be from "
+                f"{_EARLIEST_YEAR} to {_LATEST_YEAR}."
+            )
+        return at
 
     @classmethod
     def clean_dimensions(cls, dimensions: dict[str, Any]) -> dict[str, Any]:
@@ -178,6 +190,12 @@ class MonitorBase(models.Model):
                         f"{cls.__name__}.add() got an invalid value for dimension {name!r}: "
                         f"{value!r} ({'; '.join(exc.messages)})"
                     ) from None
+                # PostgreSQL refuses NUL in text; refuse it here, where the caller sees it.
+                if isinstance(value, str) and "\x00" in value:
+                    raise ValueError(
+                        f"{cls.__name__}.add() got an invalid value for dimension {name!r}: "
+                        f"{value!r} (null characters are not allowed)"
+                    )
             cleaned[name] = value
         return cleaned
 

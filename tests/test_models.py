@@ -186,6 +186,8 @@ def test_invalid_dimension_value_names_the_dimension():
         monitor.get("orders").add(1, plan="gold")
     with pytest.raises(ValueError, match="dimension 'plan'"):
         monitor.get("orders").add(1, plan="x" * 30)
+    with pytest.raises(ValueError, match="dimension 'plan'"):
+        monitor.get("orders").add(1, plan="pro\x00")
     assert MonitorOrderCount.objects.count() == 0
 
 
@@ -204,3 +206,29 @@ def test_a_dimension_without_default_is_required():
 
     with pytest.raises(TypeError, match="missing the dimension 'region', which has no default"):
         MonitorRegionCount.add(1)
+
+
+@pytest.mark.parametrize(
+    "at",
+    [
+        dt.datetime(9999, 12, 31, 23, 30, tzinfo=dt.timezone.utc),
+        dt.datetime(1, 1, 1, 0, 30, tzinfo=dt.timezone.utc),
+        dt.datetime(1899, 12, 31, tzinfo=dt.timezone.utc),
+    ],
+)
+def test_at_outside_the_supported_years_is_refused(at):
+    with pytest.raises(ValueError, match="the year must be from 1900 to 9000"):
+        monitor.get("user_count").add(1, at=at)
+    assert MonitorUserCount.objects.count() == 0
+
+
+@isolate_apps("test_app")
+def test_null_characters_in_a_text_dimension_are_refused():
+    class MonitorPageViews(IntegerCountBase):
+        path = dj_models.CharField(max_length=200, default="/")
+
+        class Meta:
+            app_label = "test_app"
+
+    with pytest.raises(ValueError, match="dimension 'path'.*null characters are not allowed"):
+        MonitorPageViews.add(1, path="/a\x00b")
