@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
+import math
 import re
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -290,7 +291,9 @@ class MonitorView(StaffRequiredMixin, View):
             resolution = resolution or "day"
 
         effective = queries.choose_resolution(start, end) if resolution == "auto" else resolution
-        buckets = (end - start) / queries.RESOLUTIONS[effective]
+        # Counted as get_series() counts them: from the start of the bucket holding start.
+        first = queries.floor_bucket(start, effective)
+        buckets = math.ceil((end - first) / queries.RESOLUTIONS[effective])
         if buckets > queries.MAX_POINTS * 10:
             if resolution == "auto":
                 raise BadParameter(
@@ -302,7 +305,7 @@ class MonitorView(StaffRequiredMixin, View):
             fitting = ["auto"] + [
                 name
                 for name, width in queries.RESOLUTIONS.items()
-                if (end - start) / width <= queries.MAX_POINTS * 10
+                if (end - queries.floor_bucket(start, name)) / width <= queries.MAX_POINTS * 10
             ]
             raise BadParameter(
                 "resolution",
@@ -430,7 +433,12 @@ class MonitorView(StaffRequiredMixin, View):
             query = self.get_query(handle)
         except BadParameter as exc:
             return JsonResponse(exc.as_json(), status=400)
-        series = self.get_series(handle, query)
+        try:
+            series = self.get_series(handle, query)
+        except ValueError as exc:
+            # get_query() should have refused whatever get_series() refuses; if a
+            # case slips through, it is still the request's fault, never a 500.
+            return JsonResponse(BadParameter("range", str(exc)).as_json(), status=400)
         data = self.get_data(handle, series, query)
         if query.format == "json":
             return JsonResponse(data)

@@ -494,6 +494,12 @@ def test_signals_feed_the_user_monitors(client):
         ({"start": "2026-03-11", "end": "2026-03-10"}, "end", None),
         ({"start": "2026-03-10", "end": "2026-03-10"}, "end", None),
         ({"range": "365d", "resolution": "minute"}, "resolution", ["auto", "hour", "day"]),
+        # 15,000 minutes from a start off the minute edge is 15,001 buckets.
+        (
+            {"start": "2026-01-01T00:00:30", "end": "2026-01-11T10:00:30", "resolution": "minute"},
+            "resolution",
+            ["auto", "hour", "day"],
+        ),
         ({"split": "colour"}, "split", ["none", "plan"]),
         ({"top": "0"}, "top", None),
         ({"top": "21"}, "top", None),
