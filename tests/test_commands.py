@@ -219,3 +219,21 @@ def test_rebuild_refuses_bad_arguments(args, message):
 def test_rebuild_of_a_monitor_without_rows():
     assert "user_count: rebuilt from 0 raw rows." in run("monitoring_rebuild", "user_count")
     assert MonitorRequestTime.objects.count() == 0
+
+
+def test_rebuild_after_pruning_keeps_the_history_raw_rows_no_longer_cover(aged_data):
+    prune()  # raw rows go after 30 days; hour rollups stay 400 days, day rollups forever
+    assert MonitorUserCount.objects.count() == 2
+    before = get_series("user_count", start=aged_data - dt.timedelta(days=600), end=aged_data)
+    assert before.summary == 4
+    assert "user_count: rebuilt from 2 raw rows." in run("monitoring_rebuild", "user_count")
+    after = get_series("user_count", start=aged_data - dt.timedelta(days=600), end=aged_data)
+    assert after.summary == 4
+    assert after.values == before.values
+
+
+def test_rebuild_without_raw_rows_deletes_nothing():
+    monitor.get("user_count").add(3, at=T0)
+    MonitorUserCount.objects.all().delete()
+    assert "user_count: rebuilt from 0 raw rows." in run("monitoring_rebuild", "user_count")
+    assert rollups(monitor="user_count") == 3  # minute, hour and day

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.apps import apps
 from django.conf import settings
 from django.db import connections, models, transaction
-from django.db.models import Max, Q
+from django.db.models import Max, Min, Q
 from django.utils import timezone
 
 from monitoring.conf import conf
@@ -108,6 +108,31 @@ def _bounds(since: dt.datetime | None) -> tuple[int | None, int | None]:
     return int(hour.timestamp()), int(day.timestamp())
 
 
+def _oldest_rebuildable(rows: Any) -> dt.datetime | None:
+    """Return where a rebuild without ``since`` starts: the first day the raw rows cover.
+
+    Rollups before the oldest raw row can't be recomputed, so they are kept.
+    When that row lies within a day after the raw retention cutoff, pruning
+    has likely taken the earlier rows of its day, so the rebuild starts at
+    the next local day and keeps that day's rollups as they are.
+    """
+    from monitoring.queries import floor_bucket, next_bucket
+
+    oldest = rows.aggregate(first=Min("created"))["first"]
+    if oldest is None:
+        return None
+    if timezone.is_naive(oldest):
+        from monitoring.queries import site_timezone
+
+        oldest = timezone.make_aware(oldest, site_timezone())
+    raw_days = conf.RETENTION.get("raw") if isinstance(conf.RETENTION, dict) else None
+    if raw_days is not None:
+        cutoff = timezone.now() - dt.timedelta(days=raw_days)
+        if cutoff <= oldest < cutoff + dt.timedelta(days=1):
+            return next_bucket(floor_bucket(oldest, "day"), "day")
+    return oldest
+
+
 def _db_datetime(seconds: int) -> dt.datetime:
     """Return Unix time ``seconds`` as the datetimes raw rows store (naive without USE_TZ)."""
     at = dt.datetime.fromtimestamp(seconds, dt.timezone.utc)
@@ -127,8 +152,9 @@ def rebuild(
 ) -> dict[str, int]:
     """Recompute the rollups of ``handles`` from their raw rows; return rows read per monitor.
 
-    Rollups from ``since`` on (all of them without it) are deleted and
-    rebuilt in batches of ``batch_size`` raw rows, so memory stays bounded.
+    Rollups from ``since`` on (without it, from the first day the raw rows
+    still cover; older rollups are kept) are deleted and rebuilt in batches
+    of ``batch_size`` raw rows, so memory stays bounded.
     ``progress(handle, done, total)`` is called after each batch. Points
     flushed while a rebuild runs are counted once on SQLite; on PostgreSQL,
     stop writers of the monitor for an exact rebuild.
@@ -146,8 +172,13 @@ def _rebuild_one(
 
     alias = conf.DATABASE
     model = handle.model
-    minute_from, day_from = _bounds(since)
     rows = model._base_manager.using(alias)
+    if since is None:
+        since = _oldest_rebuildable(rows)
+        if since is None:
+            # No raw rows at all: nothing can be recomputed, so nothing is deleted.
+            return 0
+    minute_from, day_from = _bounds(since)
     if minute_from is not None:
         rows = rows.filter(created__gte=_db_datetime(minute_from))
     with transaction.atomic(using=alias):

@@ -45,7 +45,10 @@ class Command(BaseCommand):
         parser.add_argument("names", nargs="*", metavar="name", help="Monitors to rebuild.")
         parser.add_argument(
             "--since",
-            help="Rebuild only from this date (site time zone) on; default: everything.",
+            help=(
+                "Rebuild only from this date (site time zone) on; "
+                "default: everything the raw rows still cover."
+            ),
         )
         parser.add_argument(
             "--batch-size",
