@@ -14,7 +14,6 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.db import models
-from django.utils import timezone
 
 __all__ = [
     "GAMMA",
@@ -118,40 +117,20 @@ class Aggregator:
 
     def add(self, us: int, value: float, dimensions: str) -> None:
         """Fold one point: its time in microseconds, its value, its dimension key."""
-        minute_us = us - us % _US_PER_MINUTE
-        key: tuple = (minute_us, dimensions)
-        row = self._minutes.get(key)
-        if row is None and self._minute_day(minute_us) is None:
-            key = (minute_us, dimensions, _day_floor(us / 1_000_000))
-            row = self._minutes.get(key)
-        if row is None:
-            self._minutes[key] = [1, value, value, value, value, us]
-        else:
-            row[0] += 1
-            row[1] += value
-            if value < row[2]:
-                row[2] = value
-            if value > row[3]:
-                row[3] = value
-            if us >= row[5]:
-                row[4] = value
-                row[5] = us
-        if self.duration:
-            bin_key = (*key, bin_of(value))
-            self._minute_bins[bin_key] = self._minute_bins.get(bin_key, 0) + 1
+        self.add_many((us,), (value,), dimensions)
 
     def add_many(self, times_us: Iterable[int], values: Iterable[float], dimensions: str) -> None:
-        """Fold many points that share a dimension key (the common case, done in one loop)."""
+        """Fold many points that share a dimension key, in one loop (the flush's hot path)."""
         minutes = self._minutes
         bins = self._minute_bins if self.duration else None
         for us, value in zip(times_us, values):  # noqa: B905 - a map() has no length
             minute_us = us - us % _US_PER_MINUTE
             key: tuple = (minute_us, dimensions)
             row = minutes.get(key)
+            if row is None and self._minute_day(minute_us) is None:
+                key = (minute_us, dimensions, _day_floor(us / 1_000_000))
+                row = minutes.get(key)
             if row is None:
-                if self._minute_day(minute_us) is None:
-                    self.add(us, value, dimensions)
-                    continue
                 minutes[key] = [1, value, value, value, value, us]
             else:
                 row[0] += 1
@@ -164,7 +143,7 @@ class Aggregator:
                     row[4] = value
                     row[5] = us
             if bins is not None:
-                bin_key = (minute_us, dimensions, bin_of(value))
+                bin_key = (*key, bin_of(value))
                 bins[bin_key] = bins.get(bin_key, 0) + 1
 
     def _starts(self, key: tuple) -> list[tuple[str, int]]:
@@ -214,13 +193,3 @@ def _day_floor(seconds: float) -> int:
     at = dt.datetime.fromtimestamp(seconds, tz=dt.timezone.utc)
     start = floor_bucket(at, "day")
     return int(start.timestamp())
-
-
-def from_epoch(seconds: int) -> dt.datetime:
-    """Return Unix time ``seconds`` as an aware UTC datetime."""
-    return dt.datetime.fromtimestamp(seconds, tz=dt.timezone.utc)
-
-
-def now_us() -> int:
-    """Return now, in microseconds since the Unix epoch."""
-    return epoch_us(timezone.now())
