@@ -29,6 +29,7 @@ from monitoring.register import Monitor, monitor
 from monitoring.storage.rollups import bin_value, dimension_value
 
 __all__ = [
+    "MAX_BUCKETS",
     "MAX_POINTS",
     "RESOLUTIONS",
     "STATS",
@@ -36,6 +37,7 @@ __all__ = [
     "Series",
     "bucket_starts",
     "choose_resolution",
+    "count_buckets",
     "get_series",
     "site_timezone",
 ]
@@ -62,6 +64,9 @@ STATS: dict[str, tuple[str, ...]] = {
 
 #: The most buckets read to compute a headline number and its previous period.
 SUMMARY_BUCKETS = 20_000
+
+#: The most buckets :func:`get_series` answers with, whatever the resolution.
+MAX_BUCKETS = MAX_POINTS * 10
 
 #: What the headline number of each kind is.
 SUMMARY_STATS: dict[str, str] = {"count": "total", "value": "last", "duration": "p95"}
@@ -163,6 +168,16 @@ def bucket_starts(start: dt.datetime, end: dt.datetime, resolution: str) -> list
         starts.append(current)
         current = next_bucket(current, resolution)
     return starts
+
+
+def count_buckets(start: dt.datetime, end: dt.datetime, resolution: str) -> int:
+    """Return how many buckets cover ``[start, end)`` without listing them.
+
+    Counted from the start of the bucket holding ``start``, as
+    :func:`bucket_starts` lists them; a day counts as 24 hours, so across
+    daylight saving changes the count can be off by one.
+    """
+    return math.ceil((_aware(end) - floor_bucket(start, resolution)) / RESOLUTIONS[resolution])
 
 
 def choose_resolution(
@@ -439,11 +454,11 @@ def get_series(
     if isinstance(top, bool) or not isinstance(top, int) or top < 1:
         raise ValueError(f"top must be a whole number of at least 1, got {top!r}.")
 
+    # Counted before they are listed: a minute resolution over centuries is billions.
+    count = count_buckets(start, end, resolution)
+    if count > MAX_BUCKETS:
+        raise ValueError(f"{count} {resolution} buckets is too many; choose a coarser resolution.")
     starts = bucket_starts(start, end, resolution)
-    if len(starts) > MAX_POINTS * 10:
-        raise ValueError(
-            f"{len(starts)} {resolution} buckets is too many; choose a coarser resolution."
-        )
     range_start, range_end = starts[0], next_bucket(starts[-1], resolution)
     kind = handle.kind
     integer = issubclass(handle.model, _IntegerMixin)

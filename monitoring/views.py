@@ -15,7 +15,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
-import math
 import re
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -291,21 +290,19 @@ class MonitorView(StaffRequiredMixin, View):
             resolution = resolution or "day"
 
         effective = queries.choose_resolution(start, end) if resolution == "auto" else resolution
-        # Counted as get_series() counts them: from the start of the bucket holding start.
-        first = queries.floor_bucket(start, effective)
-        buckets = math.ceil((end - first) / queries.RESOLUTIONS[effective])
-        if buckets > queries.MAX_POINTS * 10:
+        buckets = queries.count_buckets(start, end, effective)
+        if buckets > queries.MAX_BUCKETS:
             if resolution == "auto":
                 raise BadParameter(
                     "start",
                     f"From start to end is {(end - start).days:,} days; a chart can show at most "
-                    f"{queries.MAX_POINTS * 10:,} days.",
+                    f"{queries.MAX_BUCKETS:,} days.",
                     ISO_HINT,
                 )
             fitting = ["auto"] + [
                 name
-                for name, width in queries.RESOLUTIONS.items()
-                if (end - queries.floor_bucket(start, name)) / width <= queries.MAX_POINTS * 10
+                for name in queries.RESOLUTIONS
+                if queries.count_buckets(start, end, name) <= queries.MAX_BUCKETS
             ]
             raise BadParameter(
                 "resolution",
