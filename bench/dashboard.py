@@ -35,18 +35,11 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "test_app.settings")
 os.environ.setdefault("DJANGO_DEBUG", "0")
 
+from tests.chromium import CHROMIUM, CHROMIUM_ARGS  # noqa: E402 - needs ROOT on sys.path
+
 KINDS = [("count", 25), ("value", 15), ("duration", 10)]
 CATEGORIES = ["Business", "Users", "Queues", "Servers", "Requests"]
 VIEWPORT = {"width": 1400, "height": 900}
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 # Record when each card's chart canvas appears, from the first script on.
 RECORDER = """
@@ -326,7 +319,7 @@ def main() -> None:
             }
             with sync_playwright() as playwright:
                 browser = playwright.chromium.launch(
-                    executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS
+                    executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
                 )
                 measure(browser, base_url, session, eager=False, warm=False)  # warm the server
                 for _ in range(args.runs):

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
-from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -22,6 +21,7 @@ from factory.django import mute_signals
 from monitoring.register import monitor
 from monitoring.views import ValueView
 from test_app.models import MonitorLoadAverage
+from tests.chromium import CHROMIUM, CHROMIUM_ARGS
 from tests.factories import (
     OrderCountFactory,
     QueueLengthFactory,
@@ -30,16 +30,6 @@ from tests.factories import (
     UserCountFactory,
 )
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 TIMEOUT_MS = 20_000
 BERLIN = zoneinfo.ZoneInfo("Europe/Berlin")
 NEW_YORK = zoneinfo.ZoneInfo("America/New_York")
