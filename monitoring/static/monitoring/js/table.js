@@ -8,7 +8,8 @@
       options.hour = '2-digit';
       options.minute = '2-digit';
     }
-    var format = new Intl.DateTimeFormat(undefined, options);
+    // The page's language, not the browser's: the same page reads the same on every machine.
+    var format = new Intl.DateTimeFormat(document.documentElement.lang || 'en', options);
     return function (ts) { return format.format(new Date(ts * 1000)); };
   }
 
