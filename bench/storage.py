@@ -158,7 +158,8 @@ def bench_chart(events: int, model, name: str, naive_repeat: int) -> dict[str, t
     from django.db.models.functions import TruncDay, TruncHour
     from django.utils import timezone
 
-    from monitoring.queries import get_series, site_timezone
+    from monitoring.buckets import site_timezone
+    from monitoring.queries import get_series
 
     end = timezone.now()
     start = end - dt.timedelta(days=90)

@@ -12,17 +12,24 @@ import contextlib
 import datetime as dt
 import json
 import math
-import zoneinfo
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connections
 from django.utils import timezone
 
+from monitoring.buckets import (
+    RESOLUTIONS,
+    bucket_starts,
+    count_buckets,
+    floor_bucket,
+    next_bucket,
+    site_timezone,
+    to_utc,
+)
 from monitoring.conf import conf
 from monitoring.models import _IntegerMixin
 from monitoring.register import Monitor, monitor
@@ -38,18 +45,11 @@ __all__ = [
     "bucket_starts",
     "choose_resolution",
     "count_buckets",
+    "floor_bucket",
     "get_series",
+    "next_bucket",
     "site_timezone",
 ]
-
-#: Bucket widths. Minute and hour buckets are aligned on UTC; day buckets
-#: start at local midnight in the site's time zone, so they last 23 or 25
-#: hours across a daylight saving change.
-RESOLUTIONS: dict[str, dt.timedelta] = {
-    "minute": dt.timedelta(minutes=1),
-    "hour": dt.timedelta(hours=1),
-    "day": dt.timedelta(days=1),
-}
 
 #: ``resolution="auto"`` picks the finest resolution that keeps a series at
 #: most this long.
@@ -113,73 +113,6 @@ class Series:
     split_by: str | None = None
 
 
-def site_timezone() -> dt.tzinfo:
-    """Return the zone day buckets follow: ``TIME_ZONE``.
-
-    Not the zone a request may have activated: day rollups are summed once,
-    when points are flushed, so every reader must share the writer's days.
-    """
-    if settings.USE_TZ:
-        return timezone.get_default_timezone()
-    return zoneinfo.ZoneInfo(settings.TIME_ZONE or "UTC")
-
-
-def _aware(value: dt.datetime) -> dt.datetime:
-    """Return ``value`` in UTC; a naive value is read in the site's time zone.
-
-    In UTC, because Python subtracts and compares datetimes that share a zone
-    by their wall-clock times, which is wrong across daylight saving changes.
-    """
-    if timezone.is_naive(value):
-        value = value.replace(tzinfo=site_timezone())
-    return value.astimezone(dt.timezone.utc)
-
-
-def floor_bucket(at: dt.datetime, resolution: str) -> dt.datetime:
-    """Return the start of the bucket of ``resolution`` that holds ``at`` (aware, UTC or local)."""
-    at = _aware(at)
-    if resolution == "day":
-        tz = site_timezone()
-        local = at.astimezone(tz)
-        return dt.datetime.combine(local.date(), dt.time(), tzinfo=tz)
-    utc = at.astimezone(dt.timezone.utc)
-    if resolution == "hour":
-        return utc.replace(minute=0, second=0, microsecond=0)
-    if resolution == "minute":
-        return utc.replace(second=0, microsecond=0)
-    raise ValueError(f"Unknown resolution {resolution!r}; choose one of {', '.join(RESOLUTIONS)}.")
-
-
-def next_bucket(start: dt.datetime, resolution: str) -> dt.datetime:
-    """Return the start of the bucket after the one starting at ``start``."""
-    if resolution == "day":
-        tz = site_timezone()
-        local = start.astimezone(tz)
-        return dt.datetime.combine(local.date() + dt.timedelta(days=1), dt.time(), tzinfo=tz)
-    return start + RESOLUTIONS[resolution]
-
-
-def bucket_starts(start: dt.datetime, end: dt.datetime, resolution: str) -> list[dt.datetime]:
-    """Return the starts of the buckets that overlap ``[start, end)``, the first one floored."""
-    starts = []
-    current = floor_bucket(start, resolution)
-    end = _aware(end)
-    while current < end:
-        starts.append(current)
-        current = next_bucket(current, resolution)
-    return starts
-
-
-def count_buckets(start: dt.datetime, end: dt.datetime, resolution: str) -> int:
-    """Return how many buckets cover ``[start, end)`` without listing them.
-
-    Counted from the start of the bucket holding ``start``, as
-    :func:`bucket_starts` lists them; a day counts as 24 hours, so across
-    daylight saving changes the count can be off by one.
-    """
-    return math.ceil((_aware(end) - floor_bucket(start, resolution)) / RESOLUTIONS[resolution])
-
-
 def choose_resolution(
     start: dt.datetime,
     end: dt.datetime,
@@ -193,8 +126,8 @@ def choose_resolution(
     at ``start``, so an old range is read from the coarser rollups that still
     hold it rather than coming back empty.
     """
-    start, end = _aware(start), _aware(end)
-    now = _aware(now) if now is not None else timezone.now()
+    start, end = to_utc(start), to_utc(end)
+    now = to_utc(now if now is not None else timezone.now())
     retention = conf.RETENTION
     span = end - start
     for name, width in RESOLUTIONS.items():
@@ -434,8 +367,8 @@ def get_series(
     """
     handle = name if isinstance(name, Monitor) else monitor.get(name)
     _flush_own_points()
-    end = _aware(end) if end is not None else timezone.now()
-    start = _aware(start) if start is not None else end - dt.timedelta(days=1)
+    end = to_utc(end) if end is not None else timezone.now()
+    start = to_utc(start) if start is not None else end - dt.timedelta(days=1)
     if start >= end:
         raise ValueError(f"start ({start.isoformat()}) must be before end ({end.isoformat()}).")
     if resolution == "auto":

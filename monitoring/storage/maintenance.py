@@ -101,7 +101,7 @@ def _bounds(since: dt.datetime | None) -> tuple[int | None, int | None]:
     """
     if since is None:
         return None, None
-    from monitoring.queries import floor_bucket
+    from monitoring.buckets import floor_bucket
 
     day = floor_bucket(since, "day")
     hour = floor_bucket(day, "hour")
@@ -116,13 +116,13 @@ def _oldest_rebuildable(rows: Any) -> dt.datetime | None:
     has likely taken the earlier rows of its day, so the rebuild starts at
     the next local day and keeps that day's rollups as they are.
     """
-    from monitoring.queries import floor_bucket, next_bucket
+    from monitoring.buckets import floor_bucket, next_bucket
 
     oldest = rows.aggregate(first=Min("created"))["first"]
     if oldest is None:
         return None
     if timezone.is_naive(oldest):
-        from monitoring.queries import site_timezone
+        from monitoring.buckets import site_timezone
 
         oldest = timezone.make_aware(oldest, site_timezone())
     raw_days = conf.RETENTION.get("raw") if isinstance(conf.RETENTION, dict) else None
@@ -138,7 +138,7 @@ def _db_datetime(seconds: int) -> dt.datetime:
     at = dt.datetime.fromtimestamp(seconds, dt.timezone.utc)
     if settings.USE_TZ:
         return at
-    from monitoring.queries import site_timezone
+    from monitoring.buckets import site_timezone
 
     return timezone.make_naive(at, site_timezone())
 

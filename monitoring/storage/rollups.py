@@ -59,7 +59,7 @@ def bin_value(index: int) -> float:
 def epoch_us(at: dt.datetime) -> int:
     """Return ``at`` as whole microseconds since the Unix epoch; naive means site time."""
     if at.tzinfo is None:
-        from monitoring.queries import site_timezone
+        from monitoring.buckets import site_timezone
 
         at = at.replace(tzinfo=site_timezone())
     return (at - _EPOCH) // _ONE_US
@@ -188,7 +188,7 @@ class Aggregator:
 
 
 def _day_floor(seconds: float) -> int:
-    from monitoring.queries import floor_bucket
+    from monitoring.buckets import floor_bucket
 
     at = dt.datetime.fromtimestamp(seconds, tz=dt.timezone.utc)
     start = floor_bucket(at, "day")

@@ -9,8 +9,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
+from monitoring.buckets import site_timezone
 from monitoring.exceptions import NotRegistered
-from monitoring.queries import site_timezone
 from monitoring.register import Monitor, monitor
 from monitoring.storage.maintenance import rebuild
 
