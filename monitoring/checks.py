@@ -399,3 +399,31 @@ def check_dimension_names(app_configs: Any = None, **kwargs: Any) -> list:
                     )
                 )
     return messages
+
+
+@register()
+def check_metrics_settings(app_configs: Any = None, **kwargs: Any) -> list:
+    """Refuse a metrics endpoint that cannot answer: a bad token or no prometheus_client."""
+    errors = []
+    token = conf.METRICS_TOKEN
+    if token is not None and (not isinstance(token, str) or not token.strip()):
+        errors.append(
+            Error(
+                f"MONITORING_METRICS_TOKEN must be a non-empty string or None, not {token!r}.",
+                hint="Set it to a long random string, e.g. from secrets.token_urlsafe(32).",
+                id="monitoring.E021",
+            )
+        )
+    if token or conf.METRICS_STAFF:
+        try:
+            import prometheus_client  # noqa: F401
+        except ImportError:
+            errors.append(
+                Error(
+                    "The metrics endpoint is on (MONITORING_METRICS_TOKEN or "
+                    "MONITORING_METRICS_STAFF), but prometheus_client is not installed.",
+                    hint="pip install django-monitoring[prometheus]",
+                    id="monitoring.E020",
+                )
+            )
+    return errors

@@ -36,6 +36,11 @@ DEFAULTS: dict[str, object] = {
     "MONITORING_PERMISSION": None,
     # Range the dashboard shows when its URL names none.
     "MONITORING_DEFAULT_RANGE": "7d",
+    # -- Prometheus -----------------------------------------------------------
+    # Bearer token that opens /monitoring/metrics to a scraper; None leaves it shut.
+    "MONITORING_METRICS_TOKEN": None,
+    # True lets staff sessions (as for the dashboard) read /monitoring/metrics.
+    "MONITORING_METRICS_STAFF": False,
 }
 
 
@@ -97,6 +102,16 @@ class Settings:
     @property
     def DEFAULT_RANGE(self) -> str:  # noqa: N802
         return getattr(settings, "MONITORING_DEFAULT_RANGE", DEFAULTS["MONITORING_DEFAULT_RANGE"])
+
+    # -- Prometheus -----------------------------------------------------------
+
+    @property
+    def METRICS_TOKEN(self) -> str | None:  # noqa: N802
+        return getattr(settings, "MONITORING_METRICS_TOKEN", DEFAULTS["MONITORING_METRICS_TOKEN"])
+
+    @property
+    def METRICS_STAFF(self) -> bool:  # noqa: N802
+        return getattr(settings, "MONITORING_METRICS_STAFF", DEFAULTS["MONITORING_METRICS_STAFF"])
 
 
 conf = Settings()

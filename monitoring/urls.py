@@ -2,12 +2,13 @@
 
 from django.urls import path
 
-from monitoring import views
+from monitoring import metrics, views
 
 app_name = "monitoring"
 
 urlpatterns = [
     path("", views.DashboardView.as_view(), name="dashboard"),
+    path("metrics", metrics.metrics_view, name="metrics"),
     # Looked up by name per request, so monitors registered after this module
     # was imported still get a URL.
     path("<slug:name>/", views.monitor_detail, name="monitor"),
