@@ -25,10 +25,14 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "monitoring",
+    "monitoring.contrib.requests",
+    "monitoring.contrib.auth",
+    "monitoring.contrib.database",
     "test_app",
 ]
 
 MIDDLEWARE = [
+    "monitoring.contrib.requests.middleware.MonitoringMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -37,6 +41,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "test_app.middleware.ContentSecurityPolicyMiddleware",
+    "monitoring.contrib.database.middleware.QueryMiddleware",
 ]
 
 ROOT_URLCONF = "test_app.urls"

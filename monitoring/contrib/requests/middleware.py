@@ -1,0 +1,95 @@
+"""``MonitoringMiddleware``: count every request and time it, sync or async.
+
+Put it first in ``MIDDLEWARE`` so its time covers the other middleware too::
+
+    MIDDLEWARE = [
+        "monitoring.contrib.requests.middleware.MonitoringMiddleware",
+        ...
+    ]
+
+Per request it adds one point to ``requests`` (method and status class) and
+one to ``request_latency`` (view name). The monitoring URLs themselves and
+paths matching ``MONITORING_REQUESTS_SKIP`` are not recorded. Settings are
+read when the middleware is built, once per process.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.http import HttpRequest, HttpResponseBase
+
+__all__ = ["MonitoringMiddleware", "status_class"]
+
+#: Methods recorded by name; any other method a client sends is recorded as "other",
+#: so a client cannot grow the number of dimension values.
+METHODS = frozenset(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"])
+
+
+def status_class(status: int) -> str:
+    """Return the class of an HTTP status: ``"2xx"`` for 200 to 299, and so on."""
+    return f"{status // 100}xx" if 100 <= status <= 599 else "other"
+
+
+def _models() -> tuple[Any, Any]:
+    """Return the request monitors' models, or say which app to install."""
+    from django.apps import apps
+
+    if not apps.is_installed("monitoring.contrib.requests"):
+        raise ImproperlyConfigured(
+            "MonitoringMiddleware records into the tables of 'monitoring.contrib.requests': "
+            "add it to INSTALLED_APPS (then run migrate)."
+        )
+    from monitoring.contrib.requests.models import RequestCount, RequestLatency
+
+    return RequestCount, RequestLatency
+
+
+class MonitoringMiddleware:
+    """Record each request's method, status class and latency; see the module docstring."""
+
+    sync_capable = True
+    async_capable = True
+
+    def __init__(self, get_response: Callable[[HttpRequest], Any]) -> None:
+        self.get_response = get_response
+        self.async_mode = iscoroutinefunction(get_response)
+        if self.async_mode:
+            markcoroutinefunction(self)
+        self.requests, self.latency = _models()
+        skip = getattr(settings, "MONITORING_REQUESTS_SKIP", ())
+        self.skip = re.compile("|".join(f"(?:{pattern})" for pattern in skip)) if skip else None
+        self.view_names = bool(getattr(settings, "MONITORING_REQUESTS_VIEW_NAMES", True))
+
+    def __call__(self, request: HttpRequest) -> Any:
+        if self.async_mode:
+            return self.__acall__(request)
+        start = time.perf_counter()
+        response = self.get_response(request)
+        self.record(request, response, start)
+        return response
+
+    async def __acall__(self, request: HttpRequest) -> Awaitable[HttpResponseBase]:
+        start = time.perf_counter()
+        response = await self.get_response(request)
+        self.record(request, response, start)
+        return response
+
+    def record(self, request: HttpRequest, response: HttpResponseBase, start: float) -> None:
+        """Add the request's points, unless it is skipped."""
+        elapsed_ms = (time.perf_counter() - start) * 1000
+        match = request.resolver_match
+        if match is not None and "monitoring" in match.app_names:
+            return
+        if self.skip is not None and self.skip.match(request.path_info):
+            return
+        method = request.method if request.method in METHODS else "other"
+        self.requests.add(1, method=method, status_class=status_class(response.status_code))
+        view = match.view_name if (self.view_names and match is not None) else ""
+        self.latency.add(elapsed_ms, view=view[:200])
