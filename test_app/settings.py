@@ -28,6 +28,7 @@ INSTALLED_APPS = [
     "monitoring.contrib.requests",
     "monitoring.contrib.auth",
     "monitoring.contrib.database",
+    "monitoring.contrib.tasks",
     "test_app",
 ]
 

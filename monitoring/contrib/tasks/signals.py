@@ -1,0 +1,57 @@
+"""Receivers of Celery's task signals; the app's ``ready()`` connects them if Celery is installed.
+
+They run in the worker process that runs the task, in prefork children too:
+``add()`` only appends to the process's buffer, which is written by the
+background flusher and at the child's exit.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from monitoring.contrib.tasks.models import TaskCount, TaskRunTime
+
+#: When each running task started, by task id (one worker process runs several in threads).
+_started: dict[str, float] = {}
+
+
+def _name(sender: Any) -> str:
+    name = getattr(sender, "name", None) or str(sender)
+    return name[:200]
+
+
+def task_started(sender: Any = None, task_id: str | None = None, **kwargs: Any) -> None:
+    if task_id is not None:
+        _started[task_id] = time.perf_counter()
+
+
+def task_finished(sender: Any = None, task_id: str | None = None, **kwargs: Any) -> None:
+    start = _started.pop(task_id, None) if task_id is not None else None
+    if start is not None:
+        TaskRunTime.add((time.perf_counter() - start) * 1000, task=_name(sender))
+
+
+def task_succeeded(sender: Any = None, **kwargs: Any) -> None:
+    TaskCount.add(1, task=_name(sender), outcome="success")
+
+
+def task_failed(sender: Any = None, **kwargs: Any) -> None:
+    TaskCount.add(1, task=_name(sender), outcome="failure")
+
+
+def task_retried(sender: Any = None, **kwargs: Any) -> None:
+    TaskCount.add(1, task=_name(sender), outcome="retry")
+
+
+def connect() -> None:
+    """Connect the receivers to Celery's signals (once, whatever the number of calls)."""
+    from celery import signals
+
+    signals.task_prerun.connect(task_started, weak=False, dispatch_uid="monitoring.task_started")
+    signals.task_postrun.connect(task_finished, weak=False, dispatch_uid="monitoring.task_finished")
+    signals.task_success.connect(
+        task_succeeded, weak=False, dispatch_uid="monitoring.task_succeeded"
+    )
+    signals.task_failure.connect(task_failed, weak=False, dispatch_uid="monitoring.task_failed")
+    signals.task_retry.connect(task_retried, weak=False, dispatch_uid="monitoring.task_retried")

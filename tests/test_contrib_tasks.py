@@ -1,0 +1,75 @@
+"""monitoring.contrib.tasks: Celery task runs, failures, retries and run time, in eager mode."""
+
+from __future__ import annotations
+
+import sys
+from collections import Counter
+
+import pytest
+from celery import Celery
+from django.core.checks import run_checks
+
+from monitoring.contrib.tasks.models import TaskCount, TaskRunTime
+from monitoring.register import monitor
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(scope="module")
+def app():
+    app = Celery("monitoring-tests", set_as_current=False)
+    app.conf.update(task_always_eager=True, task_eager_propagates=False, broker_url="memory://")
+
+    @app.task(name="shop.add")
+    def add(x, y):
+        return x + y
+
+    @app.task(name="shop.fail")
+    def fail():
+        raise RuntimeError("no")
+
+    @app.task(name="shop.flaky", bind=True, max_retries=2, default_retry_delay=0)
+    def flaky(self):
+        if self.request.retries < 2:
+            raise self.retry()
+        return "done"
+
+    return app
+
+
+def outcomes():
+    totals = Counter()
+    for row in TaskCount.objects.all():
+        totals[(row.task, row.outcome)] += row.value
+    return sorted((task, outcome, n) for (task, outcome), n in totals.items())
+
+
+def test_a_successful_task_is_counted_and_timed(app):
+    assert app.tasks["shop.add"].delay(2, 3).get() == 5
+    assert outcomes() == [("shop.add", "success", 1)]
+    times = list(TaskRunTime.objects.all())
+    assert [row.task for row in times] == ["shop.add"]
+    assert times[0].value >= 0
+
+
+def test_a_failing_task_is_counted_as_a_failure(app):
+    result = app.tasks["shop.fail"].delay()
+    assert result.failed()
+    assert outcomes() == [("shop.fail", "failure", 1)]
+    assert TaskRunTime.objects.filter(task="shop.fail").count() == 1
+
+
+def test_retries_are_counted_then_the_success(app):
+    assert app.tasks["shop.flaky"].delay().get() == "done"
+    assert outcomes() == [("shop.flaky", "retry", 2), ("shop.flaky", "success", 1)]
+    assert TaskRunTime.objects.filter(task="shop.flaky").count() == 3
+
+
+def test_the_monitors_are_in_their_own_category():
+    assert [h.name for h in monitor if h.category == "Tasks"] == ["tasks", "task_runtime"]
+
+
+def test_without_celery_the_app_is_a_check_error(monkeypatch):
+    assert [m.id for m in run_checks() if m.id == "monitoring.E023"] == []
+    monkeypatch.setitem(sys.modules, "celery", None)
+    assert [m.id for m in run_checks() if m.id == "monitoring.E023"] == ["monitoring.E023"]
