@@ -1,0 +1,110 @@
+"""Read-only admins: the rollup tables, and any monitor's raw rows with ``register_raw()``.
+
+The rollup tables are registered on ``django.contrib.admin.site`` when the
+admin is installed. A monitor's raw model is registered on request::
+
+    # myapp/admin.py
+    from monitoring.admin import register_raw
+    from myapp.models import MonitorUserCount
+
+    register_raw(MonitorUserCount)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.db import models
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
+
+from monitoring.models import MonitorBase, Rollup, RollupBin
+
+__all__ = ["RawRowAdmin", "ReadOnlyAdmin", "RollupAdmin", "RollupBinAdmin", "register_raw"]
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Let users who may view the model look; nobody adds, changes or deletes here.
+
+    Monitoring tables are written by ``add()`` and its rollups; an edit in
+    the admin would leave raw rows and rollups disagreeing.
+    """
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class RawRowAdmin(ReadOnlyAdmin):
+    """The raw rows of one monitor's model: newest first, by day, filterable by dimension."""
+
+    date_hierarchy = "created"
+    ordering = ["-created"]
+    show_full_result_count = False  # a count(*) over millions of rows on every page
+    list_per_page = 100
+
+    def get_list_display(self, request: HttpRequest) -> list[str]:
+        return ["created", "value", *self.model.dimension_names(), "chart"]
+
+    def get_list_filter(self, request: HttpRequest) -> list[str]:
+        return [
+            field.name
+            for field in self.model.dimension_fields()
+            if field.is_relation
+            or field.choices
+            or isinstance(field, (models.BooleanField, models.CharField))
+        ]
+
+    @admin.display(description="Chart")
+    def chart(self, obj: MonitorBase) -> str:
+        from monitoring.register import monitor
+
+        handle = monitor.get_for_model(type(obj))
+        if handle is None:
+            return "–"
+        return format_html(
+            '<a href="{}">{}</a>', reverse("monitoring:monitor", args=[handle.name]), handle.title
+        )
+
+
+def register_raw(
+    model: type[MonitorBase], site: admin.AdminSite | None = None
+) -> type[RawRowAdmin]:
+    """Register a read-only admin for ``model``'s raw rows on ``site`` (the default admin).
+
+    If ``model`` is not a concrete monitor model, raise TypeError; if it is
+    already registered, raise ``django.contrib.admin.sites.AlreadyRegistered``.
+    """
+    if not (isinstance(model, type) and issubclass(model, MonitorBase)) or model._meta.abstract:
+        raise TypeError(
+            f"register_raw() takes a concrete model built on a monitoring base, not {model!r}."
+        )
+    model_admin = type(f"{model.__name__}Admin", (RawRowAdmin,), {"__module__": __name__})
+    (site or admin.site).register(model, model_admin)
+    return model_admin
+
+
+class RollupAdmin(ReadOnlyAdmin):
+    list_display = ["monitor", "resolution", "start", "dimensions", "count", "sum", "min", "max"]
+    list_filter = ["resolution", "monitor"]
+    search_fields = ["monitor", "dimensions"]
+    ordering = ["monitor", "resolution", "-start"]
+    show_full_result_count = False
+
+
+class RollupBinAdmin(ReadOnlyAdmin):
+    list_display = ["monitor", "resolution", "start", "dimensions", "bin", "count"]
+    list_filter = ["resolution", "monitor"]
+    ordering = ["monitor", "resolution", "-start", "bin"]
+    show_full_result_count = False
+
+
+admin.site.register(Rollup, RollupAdmin)
+admin.site.register(RollupBin, RollupBinAdmin)
