@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+import re
 import sys
 
 import pytest
@@ -13,6 +15,8 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from monitoring.metrics import BUCKETS_MS, metric_name
 from monitoring.models import Rollup
+from monitoring.register import monitor
+from tests.conftest import ROOT
 from tests.factories import (
     OrderCountFactory,
     QueueLengthFactory,
@@ -186,3 +190,20 @@ def test_without_prometheus_client_the_endpoint_says_what_to_install(client, db,
     response = scrape(client)
     assert response.status_code == 501
     assert "pip install django-monitoring[prometheus]" in response.json()["error"]
+
+
+def test_the_grafana_dashboard_reads_only_metrics_and_labels_we_export(client, db):
+    found = families(scrape(client))
+    labels = {name: set() for name in found}
+    for handle in monitor:
+        labels[metric_name(handle.name)] = set(handle.model.dimension_names())
+    dashboard = json.loads((ROOT / "docs" / "grafana" / "builtins.json").read_text())
+    exprs = [t["expr"] for p in dashboard["panels"] for t in p.get("targets", [])]
+    assert len(exprs) >= 10
+    for expr in exprs:
+        for metric in re.findall(r"\b(monitoring_\w+?)(?:_total|_bucket|_count|_sum)?\b", expr):
+            assert metric in found, (metric, expr)
+        for grouped in re.findall(r"by \(([^)]*)\)", expr):
+            names = {label.strip() for label in grouped.split(",")} - {"le"}
+            metric = re.search(r"monitoring_\w+?(?=_total|_bucket|\[|\))", expr).group(0)
+            assert names <= labels[metric], (names, expr)

@@ -21,6 +21,7 @@ from django.test import override_settings
 from prometheus_client import CollectorRegistry, generate_latest
 
 from monitoring.metrics import RollupCollector
+from tests.conftest import ROOT
 from tests.factories import OrderCountFactory, QueueLengthFactory, RequestTimeFactory
 
 TOKEN = "token-for-the-real-prometheus"
@@ -126,6 +127,11 @@ def test_a_real_prometheus_scrapes_the_values_of_the_rollups(live_server, tmp_pa
             assert [float(r["value"][1]) for r in under_100] == [2]
             up = _query(port, 'up{job="django-monitoring"}')
             assert [float(r["value"][1]) for r in up] == [1]
+            # Every query of the documented Grafana dashboard parses and runs.
+            dashboard = json.loads((ROOT / "docs" / "grafana" / "builtins.json").read_text())
+            for panel in dashboard["panels"]:
+                for target in panel.get("targets", []):
+                    _query(port, target["expr"])
     finally:
         server.terminate()
         try:
