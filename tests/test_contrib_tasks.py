@@ -73,3 +73,15 @@ def test_without_celery_the_app_is_a_check_error(monkeypatch):
     assert [m.id for m in run_checks() if m.id == "monitoring.E023"] == []
     monkeypatch.setitem(sys.modules, "celery", None)
     assert [m.id for m in run_checks() if m.id == "monitoring.E023"] == ["monitoring.E023"]
+
+
+def test_a_pool_process_flushes_its_points_when_it_shuts_down(monkeypatch):
+    from celery import signals
+
+    from monitoring import storage
+
+    flushed = []
+    monkeypatch.setattr(storage, "flush", lambda: flushed.append(True))
+    signals.worker_process_shutdown.send(sender=None, pid=1, exitcode=0)
+    signals.worker_shutdown.send(sender=None)
+    assert flushed == [True, True]

@@ -2,7 +2,8 @@
 
 They run in the worker process that runs the task, in prefork children too:
 ``add()`` only appends to the process's buffer, which is written by the
-background flusher and at the child's exit.
+background flusher, and flushed once more when a pool process shuts down
+(billiard's children end without the interpreter's exit hooks).
 """
 
 from __future__ import annotations
@@ -44,6 +45,13 @@ def task_retried(sender: Any = None, **kwargs: Any) -> None:
     TaskCount.add(1, task=_name(sender), outcome="retry")
 
 
+def flush_at_shutdown(**kwargs: Any) -> None:
+    """Write the points a worker (or pool) process still holds before it ends."""
+    from monitoring import storage
+
+    storage.flush()
+
+
 def connect() -> None:
     """Connect the receivers to Celery's signals (once, whatever the number of calls)."""
     from celery import signals
@@ -55,3 +63,5 @@ def connect() -> None:
     )
     signals.task_failure.connect(task_failed, weak=False, dispatch_uid="monitoring.task_failed")
     signals.task_retry.connect(task_retried, weak=False, dispatch_uid="monitoring.task_retried")
+    for shutdown in (signals.worker_process_shutdown, signals.worker_shutdown):
+        shutdown.connect(flush_at_shutdown, weak=False, dispatch_uid="monitoring.flush_tasks")
