@@ -415,6 +415,7 @@ def check_metrics_settings(app_configs: Any = None, **kwargs: Any) -> list:
             )
         )
     if token or conf.METRICS_STAFF:
+        errors.extend(_metric_name_clashes())
         try:
             import prometheus_client  # noqa: F401
         except ImportError:
@@ -427,3 +428,26 @@ def check_metrics_settings(app_configs: Any = None, **kwargs: Any) -> list:
                 )
             )
     return errors
+
+
+def _metric_name_clashes() -> list:
+    from monitoring.metrics import exported_names
+
+    taken: dict[str, str] = {}
+    warnings = []
+    for handle in monitor:
+        names = exported_names(handle)
+        clash = next((taken[name] for name in sorted(names) if name in taken), None)
+        if clash is not None:
+            warnings.append(
+                Warning(
+                    f"Monitors {clash!r} and {handle.name!r} export the same Prometheus metric "
+                    f"names, so /monitoring/metrics leaves {handle.name!r} out.",
+                    hint="Rename one of them: hyphens and underscores count as the same, and "
+                    "a count 'x' exports 'x_total'.",
+                    id="monitoring.W022",
+                )
+            )
+            continue
+        taken.update(dict.fromkeys(names, handle.name))
+    return warnings

@@ -2,15 +2,19 @@
 
 The numbers come from the rollup tables, so they are the whole deployment's,
 whatever process answers the scrape (``prometheus_client``'s own
-multiprocess mode has to merge per-process files to get there). Per monitor:
+multiprocess mode has to merge per-process files to get there). Per monitor,
+named ``monitoring_<name>``:
 
-- a count becomes a counter: its all-time total, from the day rollups;
-- a gauge reports its last reading;
-- a duration becomes a histogram with fixed millisecond buckets (each
-  log-spaced bin of the rollups falls into the first bucket at or above its
-  representative value, within 4.3% of any timing in it), plus its sum and
-  count;
-- each dimension becomes a label.
+- a count becomes a counter (``_total``): the all-time sum of its values,
+  from the day rollups;
+- a gauge reports its last reading, and ``<name>_readings`` (a summary
+  without quantiles: ``_sum`` and ``_count``) every reading so far, so a
+  dashboard can draw averages over any window;
+- a duration becomes a histogram in seconds (``<name>_seconds``) with fixed
+  bucket bounds: each log-spaced bin of the rollups is counted under the
+  first bound at or above the bin's lower edge, so a timing equal to a bound
+  is counted under it and one up to 9% above a bound may be too;
+- each dimension becomes a label (``None`` as ``""``).
 
 The endpoint answers 404 unless ``MONITORING_METRICS_TOKEN`` (a bearer token
 for scrapers) or ``MONITORING_METRICS_STAFF`` (staff sessions) opens it.
@@ -22,9 +26,10 @@ from __future__ import annotations
 
 import hmac
 import json
+import logging
 import re
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from django.db.models import Max, Sum
@@ -34,39 +39,84 @@ from django.views.decorators.http import require_safe
 
 from monitoring.conf import conf
 from monitoring.register import Monitor, monitor
-from monitoring.storage.rollups import bin_value
+from monitoring.storage.rollups import GAMMA, ZERO_BIN
 from monitoring.views import has_access
 
-__all__ = ["BUCKETS_MS", "PREFIX", "RollupCollector", "metric_name", "metrics_view"]
+__all__ = [
+    "BUCKETS_SECONDS",
+    "PREFIX",
+    "RollupCollector",
+    "exported_names",
+    "metric_name",
+    "metrics_view",
+]
 
-#: Upper bounds (ms) of the histogram buckets every duration is exposed with.
-BUCKETS_MS: tuple[float, ...] = (
-    1, 2.5, 5, 10, 25, 50, 75, 100, 250, 500, 750, 1000, 2500, 5000, 7500, 10000, 30000, 60000,
+logger = logging.getLogger("monitoring.metrics")
+
+#: Upper bounds (seconds) of the histogram buckets every duration is exposed with.
+BUCKETS_SECONDS: tuple[float, ...] = (
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75,
+    1, 2.5, 5, 7.5, 10, 30, 60,
 )  # fmt: skip
 
 #: What every metric's name starts with.
 PREFIX = "monitoring_"
 
+#: Label names Prometheus keeps for itself in a histogram or a summary; a dimension
+#: of that name is exported as ``dimension_<name>``.
+_RESERVED_LABELS = {"le", "quantile"}
+
 _INVALID = re.compile(r"[^a-zA-Z0-9_]")
 
 
 def metric_name(name: str) -> str:
-    """Return the Prometheus metric name of the monitor ``name`` (hyphens become ``_``)."""
+    """Return the Prometheus family name of the monitor ``name`` (hyphens become ``_``)."""
     return PREFIX + _INVALID.sub("_", name)
 
 
-def _labels(dimensions: str) -> dict[str, str]:
-    """Return a rollup key's dimension values as Prometheus labels (None as "")."""
-    if not dimensions:
-        return {}
-    return {
-        str(key): "" if value is None else str(value)
-        for key, value in json.loads(dimensions).items()
-    }
+def exported_names(handle: Monitor) -> set[str]:
+    """Return every family and sample name the monitor ``handle`` exports."""
+    base = metric_name(handle.name)
+    if handle.kind == "count":
+        return {base, base + "_total"}
+    if handle.kind == "value":
+        readings = base + "_readings"
+        return {base, readings, readings + "_sum", readings + "_count"}
+    seconds = base + "_seconds"
+    return {seconds, seconds + "_bucket", seconds + "_sum", seconds + "_count"}
 
 
-def _le(value: float) -> str:
-    return f"{value:g}"
+def _labels(handle: Monitor) -> list[str]:
+    return [
+        f"dimension_{name}" if name in _RESERVED_LABELS or name.startswith("__") else name
+        for name in handle.model.dimension_names()
+    ]
+
+
+def _label_values(handle: Monitor, dimensions: str) -> tuple[str, ...]:
+    """Return a rollup key's dimension values in label order (None and missing as "")."""
+    found = json.loads(dimensions) if dimensions else {}
+    values = []
+    for name in handle.model.dimension_names():
+        value = found.get(name)
+        values.append("" if value is None else str(value))
+    return tuple(values)
+
+
+def _bucket_index(bin_index: int) -> int | None:
+    """Return the index of the bound a histogram bin is counted under, None past the last."""
+    lower_seconds = 0.0 if bin_index == ZERO_BIN else GAMMA**bin_index / 1000
+    for i, bound in enumerate(BUCKETS_SECONDS):
+        if lower_seconds <= bound * (1 + 1e-9):
+            return i
+    return None
+
+
+def _by_monitor(rows: Iterable[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    grouped: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        grouped[row["monitor"]].append(row)
+    return grouped
 
 
 class RollupCollector:
@@ -80,102 +130,153 @@ class RollupCollector:
         # Nothing to check up front: the collector is made per scrape.
         return []
 
-    def collect(self) -> Iterator[Any]:
-        from prometheus_client.core import (
-            CounterMetricFamily,
-            GaugeMetricFamily,
-            HistogramMetricFamily,
-        )
+    def _exported(self) -> list[Monitor]:
+        """Return the monitors to export: the first of any two whose names would clash."""
+        taken: dict[str, str] = {}
+        kept = []
+        for handle in self.monitors:
+            names = exported_names(handle)
+            clash = next((taken[n] for n in names if n in taken), None)
+            if clash is not None:
+                logger.warning(
+                    "Monitor %r is left out of /monitoring/metrics: its metric names clash "
+                    "with those of monitor %r (check monitoring.W022).",
+                    handle.name,
+                    clash,
+                )
+                continue
+            taken.update(dict.fromkeys(names, handle.name))
+            kept.append(handle)
+        return kept
 
+    def collect(self) -> Iterator[Any]:
         from monitoring.models import Rollup, RollupBin
 
-        by_kind: dict[str, list[Monitor]] = defaultdict(list)
-        for handle in self.monitors:
-            by_kind[handle.kind].append(handle)
+        exported = self._exported()
+        names = {kind: [h.name for h in exported if h.kind == kind] for kind in STATS}
         day = Rollup.objects.using(self.using).filter(resolution="day")
-
-        names = [h.name for h in by_kind["count"] + by_kind["duration"]]
-        totals: dict[tuple[str, str], dict[str, Any]] = {
-            (row["monitor"], row["dimensions"]): row
-            for row in day.filter(monitor__in=names)
+        sums = _by_monitor(
+            day.filter(monitor__in=names["count"] + names["value"] + names["duration"])
             .values("monitor", "dimensions")
-            .annotate(total_count=Sum("count"), total_sum=Sum("sum"))
-        }
-
-        for handle in by_kind["count"]:
-            labels = handle.model.dimension_names()
-            family = CounterMetricFamily(
-                metric_name(handle.name), self._help(handle), labels=labels
-            )
-            for (name, dimensions), row in sorted(totals.items()):
-                if name == handle.name:
-                    family.add_metric(self._values(labels, dimensions), row["total_sum"] or 0)
-            yield family
-
-        gauges = [h.name for h in by_kind["value"]]
-        latest = (
-            day.filter(monitor__in=gauges)
-            .values("monitor", "dimensions")
-            .annotate(newest=Max("last_at"))
+            .annotate(total_count=Sum("count"), total_sum=Sum("sum"), newest=Max("last_at"))
         )
-        last: dict[tuple[str, str], float] = {}
-        wanted = {(row["monitor"], row["dimensions"], row["newest"]) for row in latest}
-        if wanted:
-            rows = day.filter(monitor__in=gauges, last_at__in={w[2] for w in wanted})
-            for row in rows.values("monitor", "dimensions", "last_at", "last"):
-                if (row["monitor"], row["dimensions"], row["last_at"]) in wanted:
-                    last[(row["monitor"], row["dimensions"])] = row["last"]
-        for handle in by_kind["value"]:
-            labels = handle.model.dimension_names()
-            family = GaugeMetricFamily(metric_name(handle.name), self._help(handle), labels=labels)
-            for (name, dimensions), value in sorted(last.items()):
-                if name == handle.name:
-                    family.add_metric(self._values(labels, dimensions), value)
-            yield family
-
-        durations = [h.name for h in by_kind["duration"]]
-        bins: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0] * len(BUCKETS_MS))
-        binned = (
+        bins = _by_monitor(
             RollupBin.objects.using(self.using)
-            .filter(resolution="day", monitor__in=durations)
+            .filter(resolution="day", monitor__in=names["duration"])
             .values("monitor", "dimensions", "bin")
             .annotate(n=Sum("count"))
         )
-        for row in binned:
-            counts = bins[(row["monitor"], row["dimensions"])]
-            value = bin_value(row["bin"])
-            for i, bound in enumerate(BUCKETS_MS):
-                if value <= bound:
-                    counts[i] += row["n"]
-                    break
-        for handle in by_kind["duration"]:
-            labels = handle.model.dimension_names()
-            family = HistogramMetricFamily(
-                metric_name(handle.name), self._help(handle), labels=labels
-            )
-            for (name, dimensions), row in sorted(totals.items()):
-                if name != handle.name:
-                    continue
-                counts = bins[(name, dimensions)]
-                buckets, running = [], 0
-                for bound, n in zip(BUCKETS_MS, counts, strict=True):
-                    running += n
-                    buckets.append((_le(bound), running))
-                buckets.append(("+Inf", row["total_count"]))
-                family.add_metric(
-                    self._values(labels, dimensions), buckets, sum_value=row["total_sum"] or 0
-                )
-            yield family
+        last = self._last_readings(day, names["value"])
+        for handle in exported:
+            rows = sums.get(handle.name, [])
+            if handle.kind == "count":
+                yield self._counter(handle, rows)
+            elif handle.kind == "value":
+                yield from self._gauge(handle, rows, last.get(handle.name, {}))
+            else:
+                yield self._histogram(handle, rows, bins.get(handle.name, []))
+
+    @staticmethod
+    def _last_readings(day: Any, gauges: list[str]) -> dict[str, dict[str, tuple[int, float]]]:
+        """Return each gauge's newest reading per rollup key: {name: {key: (last_at, last)}}."""
+        last: dict[str, dict[str, tuple[int, float]]] = defaultdict(dict)
+        if not gauges:
+            return last
+        # Newest day first: the first row seen per key holds its newest reading.
+        rows = (
+            day.filter(monitor__in=gauges)
+            .order_by("monitor", "dimensions", "-start")
+            .values_list("monitor", "dimensions", "last_at", "last")
+        )
+        for name, dimensions, at, value in rows.iterator():
+            last[name].setdefault(dimensions, (at, value))
+        return last
+
+    def _counter(self, handle: Monitor, rows: list[dict[str, Any]]) -> Any:
+        from prometheus_client.core import CounterMetricFamily
+
+        totals: dict[tuple[str, ...], float] = defaultdict(float)
+        for row in rows:
+            totals[_label_values(handle, row["dimensions"])] += row["total_sum"] or 0
+        family = CounterMetricFamily(
+            metric_name(handle.name), self._help(handle), labels=_labels(handle)
+        )
+        for labels, value in sorted(totals.items()):
+            family.add_metric(list(labels), value)
+        return family
+
+    def _gauge(
+        self, handle: Monitor, rows: list[dict[str, Any]], last: dict[str, tuple[int, float]]
+    ) -> Iterator[Any]:
+        from prometheus_client.core import GaugeMetricFamily, SummaryMetricFamily
+
+        labels = _labels(handle)
+        newest: dict[tuple[str, ...], tuple[int, float]] = {}
+        for dimensions, (at, value) in last.items():
+            key = _label_values(handle, dimensions)
+            if key not in newest or at > newest[key][0]:
+                newest[key] = (at, value)
+        gauge = GaugeMetricFamily(metric_name(handle.name), self._help(handle), labels=labels)
+        for key, (_at, value) in sorted(newest.items()):
+            gauge.add_metric(list(key), value)
+        yield gauge
+        readings: dict[tuple[str, ...], list[float]] = defaultdict(lambda: [0, 0.0])
+        for row in rows:
+            total = readings[_label_values(handle, row["dimensions"])]
+            total[0] += row["total_count"] or 0
+            total[1] += row["total_sum"] or 0
+        summary = SummaryMetricFamily(
+            metric_name(handle.name) + "_readings",
+            f"Every reading of {handle.title}: their count and sum.",
+            labels=labels,
+        )
+        for key, (count, total) in sorted(readings.items()):
+            summary.add_metric(list(key), count_value=count, sum_value=total)
+        yield summary
+
+    def _histogram(
+        self, handle: Monitor, rows: list[dict[str, Any]], bins: list[dict[str, Any]]
+    ) -> Any:
+        from prometheus_client.core import HistogramMetricFamily
+
+        counts: dict[tuple[str, ...], list[int]] = defaultdict(
+            lambda: [0] * (len(BUCKETS_SECONDS) + 1)
+        )
+        for row in bins:
+            index = _bucket_index(row["bin"])
+            slot = len(BUCKETS_SECONDS) if index is None else index
+            counts[_label_values(handle, row["dimensions"])][slot] += row["n"]
+        sums: dict[tuple[str, ...], float] = defaultdict(float)
+        for row in rows:
+            sums[_label_values(handle, row["dimensions"])] += (row["total_sum"] or 0) / 1000
+        family = HistogramMetricFamily(
+            metric_name(handle.name) + "_seconds", self._help(handle), labels=_labels(handle)
+        )
+        for key, slots in sorted(counts.items()):
+            buckets, running = [], 0
+            for bound, n in zip(BUCKETS_SECONDS, slots, strict=False):
+                running += n
+                buckets.append((f"{bound:g}", running))
+            # +Inf and _count from the bins too, so they can never fall below a bucket.
+            buckets.append(("+Inf", running + slots[-1]))
+            family.add_metric(list(key), buckets, sum_value=sums.get(key, 0.0))
+        return family
 
     @staticmethod
     def _help(handle: Monitor) -> str:
-        text = handle.description or handle.title
+        text = str(handle.description or handle.title)
         return f"{text} ({handle.unit})" if handle.unit else text
 
-    @staticmethod
-    def _values(labels: list[str], dimensions: str) -> list[str]:
-        found = _labels(dimensions)
-        return [found.get(label, "") for label in labels]
+
+#: The kinds of monitor, as the collector sorts them.
+STATS = ("count", "value", "duration")
+
+
+def _token() -> str | None:
+    token = conf.METRICS_TOKEN
+    if isinstance(token, str) and token.strip():
+        return token.strip()
+    return None  # also a wrong type: check monitoring.E021 reports it
 
 
 def _bearer(request: HttpRequest) -> str | None:
@@ -203,15 +304,16 @@ def metrics_view(request: HttpRequest) -> HttpResponse:
     constant time); without one, a staff session is enough when
     ``MONITORING_METRICS_STAFF`` is on.
     """
-    token, staff = conf.METRICS_TOKEN, conf.METRICS_STAFF
+    token, staff = _token(), bool(conf.METRICS_STAFF)
     if not token and not staff:
         raise Http404("The metrics endpoint is off.")
     given = _bearer(request)
+    user = getattr(request, "user", None)
     if given is not None:
         if not token or not hmac.compare_digest(given.encode(), token.encode()):
             return _denied(401, "The bearer token is not valid.")
-    elif not (staff and has_access(request)):
-        if staff and request.user.is_authenticated:
+    elif not (staff and user is not None and has_access(request)):
+        if staff and user is not None and user.is_authenticated:
             return _denied(403, "Monitoring is for active staff users only.")
         return _denied(401, "Send 'Authorization: Bearer <MONITORING_METRICS_TOKEN>'.")
 

@@ -13,7 +13,7 @@ from django.db.models import Sum
 from django.test import Client, override_settings
 from prometheus_client.parser import text_string_to_metric_families
 
-from monitoring.metrics import BUCKETS_MS, metric_name
+from monitoring.metrics import BUCKETS_SECONDS, RollupCollector, exported_names, metric_name
 from monitoring.models import Rollup
 from monitoring.register import monitor
 from tests.conftest import ROOT
@@ -76,26 +76,59 @@ def test_counts_are_counters_with_their_all_time_totals_per_label(client, data):
     assert sum(samples(orders, "_total").values()) == day["sum__sum"]
 
 
-def test_gauges_report_their_last_reading(client, data):
-    queue = families(scrape(client))[metric_name("queue_length")]
+def test_gauges_report_their_last_reading_and_every_reading_s_count_and_sum(client, data):
+    found = families(scrape(client))
+    queue = found[metric_name("queue_length")]
     assert queue.type == "gauge"
     assert samples(queue) == {(): 7}
+    readings = found[metric_name("queue_length") + "_readings"]
+    assert readings.type == "summary"
+    assert samples(readings, "_count") == {(): 3}
+    assert samples(readings, "_sum") == {(): 12 + 7 + 9}
 
 
-def test_durations_are_cumulative_histograms(client, data):
-    timing = families(scrape(client))[metric_name("request_time")]
+def test_durations_are_cumulative_histograms_in_seconds(client, data):
+    timing = families(scrape(client))[metric_name("request_time") + "_seconds"]
     assert timing.type == "histogram"
     buckets = {float(s.labels["le"]): s.value for s in timing.samples if s.name.endswith("_bucket")}
-    assert buckets[1] == 1  # 0.5 ms
-    assert buckets[5] == 2  # + 3 ms
-    assert buckets[100] == 3  # + 80 ms
-    assert buckets[250] == 4  # + 120 ms
-    assert buckets[500] == 5  # + 450 ms
-    assert buckets[60_000] == 5  # 90 s is beyond the last bound
+    assert buckets[0.001] == 1  # 0.5 ms
+    assert buckets[0.005] == 2  # + 3 ms
+    assert buckets[0.1] == 3  # + 80 ms
+    assert buckets[0.25] == 4  # + 120 ms
+    assert buckets[0.5] == 5  # + 450 ms
+    assert buckets[60] == 5  # 90 s is beyond the last bound
     assert buckets[float("inf")] == 6
-    assert len(buckets) == len(BUCKETS_MS) + 1
+    assert len(buckets) == len(BUCKETS_SECONDS) + 1
     assert samples(timing, "_count") == {(): 6}
-    assert samples(timing, "_sum")[()] == pytest.approx(0.5 + 3 + 80 + 120 + 450 + 90_000)
+    assert samples(timing, "_sum")[()] == pytest.approx((0.5 + 3 + 80 + 120 + 450 + 90_000) / 1000)
+
+
+@pytest.mark.parametrize("ms", [1, 5, 10, 100, 250, 1000, 2500])
+def test_a_timing_equal_to_a_bound_is_counted_under_it(client, db, ms):
+    RequestTimeFactory(value=float(ms), created=NOW)
+    timing = families(scrape(client))[metric_name("request_time") + "_seconds"]
+    first = min(
+        float(s.labels["le"]) for s in timing.samples if s.name.endswith("_bucket") and s.value == 1
+    )
+    assert first == pytest.approx(ms / 1000)
+
+
+def test_label_sets_that_read_the_same_are_merged(client, db):
+    # Rollup keys written before a dimension existed, or with None, all read plan="".
+    start = int(NOW.timestamp()) // 86400 * 86400
+    for key, total in [('{"plan":null}', 2), ("", 3), ('{"plan":""}', 4)]:
+        Rollup.objects.create(
+            monitor="orders", resolution="day", start=start, dimensions=key,
+            count=1, sum=total, min=total, max=total, last=total, last_at=start * 10**6,
+        )  # fmt: skip
+    orders = families(scrape(client))[metric_name("orders")]
+    assert samples(orders, "_total") == {(("plan", ""),): 9}
+
+
+def test_label_values_keep_quotes_backslashes_and_newlines(client, db):
+    monitor.get("requests").add(2, method='we"ird\\\n', status_class="2xx")
+    requests = families(scrape(client))[metric_name("requests")]
+    assert samples(requests, "_total") == {(("method", 'we"ird\\\n'), ("status_class", "2xx")): 2}
 
 
 def test_a_monitor_without_data_is_listed_without_samples(client, db):
@@ -193,17 +226,66 @@ def test_without_prometheus_client_the_endpoint_says_what_to_install(client, db,
 
 
 def test_the_grafana_dashboard_reads_only_metrics_and_labels_we_export(client, db):
-    found = families(scrape(client))
-    labels = {name: set() for name in found}
+    exported = {}
     for handle in monitor:
-        labels[metric_name(handle.name)] = set(handle.model.dimension_names())
+        for name in exported_names(handle):
+            exported[name] = set(handle.model.dimension_names())
     dashboard = json.loads((ROOT / "docs" / "grafana" / "builtins.json").read_text())
     exprs = [t["expr"] for p in dashboard["panels"] for t in p.get("targets", [])]
     assert len(exprs) >= 10
     for expr in exprs:
-        for metric in re.findall(r"\b(monitoring_\w+?)(?:_total|_bucket|_count|_sum)?\b", expr):
-            assert metric in found, (metric, expr)
+        metrics = re.findall(r"\bmonitoring_\w+", expr)
+        assert metrics, expr
+        for metric in metrics:
+            assert metric in exported, (metric, expr)
         for grouped in re.findall(r"by \(([^)]*)\)", expr):
             names = {label.strip() for label in grouped.split(",")} - {"le"}
-            metric = re.search(r"monitoring_\w+?(?=_total|_bucket|\[|\))", expr).group(0)
-            assert names <= labels[metric], (names, expr)
+            assert all(names <= exported[m] for m in metrics), (names, expr)
+
+
+def test_monitors_whose_names_clash_are_left_out_and_warned_about(client, db):
+    from monitoring.views import IntegerCountView
+    from test_app.models import MonitorLoadAverage
+
+    monitor.unregister("user_count")
+    from test_app.models import MonitorUserCount
+
+    monitor.register("user-count", IntegerCountView.as_view(model=MonitorUserCount))
+    monitor.unregister("load_average")
+    from monitoring.views import ValueView
+
+    monitor.register("user_count", ValueView.as_view(model=MonitorLoadAverage))
+    MonitorUserCount.add(4, at=NOW)
+    found = families(scrape(client))
+    assert samples(found["monitoring_user_count"], "_total") == {(): 4}
+    assert found["monitoring_user_count"].type == "counter"
+    with override_settings(MONITORING_METRICS_TOKEN=TOKEN):
+        warnings = [m for m in run_checks() if m.id == "monitoring.W022"]
+    assert len(warnings) == 1
+    assert "'user-count' and 'user_count'" in warnings[0].msg
+
+
+def test_a_token_of_the_wrong_type_shuts_the_endpoint_instead_of_a_500(client, db):
+    with override_settings(MONITORING_METRICS_TOKEN=12345):
+        response = client.get("/monitoring/metrics", HTTP_AUTHORIZATION="Bearer 12345")
+    assert response.status_code == 404
+
+
+def test_a_token_with_spaces_around_it_still_matches(client, db):
+    with override_settings(MONITORING_METRICS_TOKEN=f"  {TOKEN}\n"):
+        response = client.get("/monitoring/metrics", HTTP_AUTHORIZATION=f"Bearer {TOKEN}")
+    assert response.status_code == 200
+
+
+def test_staff_sessions_without_the_auth_middleware_get_a_401_not_a_500(client, db, settings):
+    settings.MIDDLEWARE = [m for m in settings.MIDDLEWARE if "AuthenticationMiddleware" not in m]
+    settings.MONITORING_METRICS_STAFF = True
+    assert Client().get("/monitoring/metrics").status_code == 401
+
+
+def test_the_collector_reads_a_handful_of_queries_whatever_the_number_of_monitors(
+    client, data, django_assert_max_num_queries
+):
+    collector = RollupCollector()
+    with django_assert_max_num_queries(3):
+        list(collector.collect())

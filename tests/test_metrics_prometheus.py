@@ -121,9 +121,9 @@ def test_a_real_prometheus_scrapes_the_values_of_the_rollups(live_server, tmp_pa
             by_plan = {o["metric"]["plan"]: float(o["value"][1]) for o in orders}
             assert by_plan == {"pro": 5.0, "free": 2.0}
             assert [float(r["value"][1]) for r in _query(port, "monitoring_queue_length")] == [11]
-            count = _query(port, "monitoring_request_time_count")
+            count = _query(port, "monitoring_request_time_seconds_count")
             assert [float(r["value"][1]) for r in count] == [3]
-            under_100 = _query(port, 'monitoring_request_time_bucket{le="100"}')
+            under_100 = _query(port, 'monitoring_request_time_seconds_bucket{le="0.1"}')
             assert [float(r["value"][1]) for r in under_100] == [2]
             up = _query(port, 'up{job="django-monitoring"}')
             assert [float(r["value"][1]) for r in up] == [1]
