@@ -15,14 +15,23 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
+from django.core.paginator import Paginator
 from django.db import models
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils.functional import cached_property
 from django.utils.html import format_html
 
 from monitoring.models import MonitorBase, Rollup, RollupBin
 
-__all__ = ["RawRowAdmin", "ReadOnlyAdmin", "RollupAdmin", "RollupBinAdmin", "register_raw"]
+__all__ = [
+    "CappedPaginator",
+    "RawRowAdmin",
+    "ReadOnlyAdmin",
+    "RollupAdmin",
+    "RollupBinAdmin",
+    "register_raw",
+]
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -42,13 +51,48 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
+class CappedPaginator(Paginator):
+    """Count at most ``CAP`` rows: the admin's COUNT(*) would read a whole raw table per page.
+
+    Past the cap, the list shows ``CAP`` rows' worth of pages; the date
+    hierarchy and the filters narrow it down.
+    """
+
+    CAP = 10_000
+
+    @cached_property
+    def count(self) -> int:
+        return self.object_list.order_by()[: self.CAP].count()
+
+
+class MonitorFilter(admin.SimpleListFilter):
+    """Filter rollups by monitor, listing the registered monitors (no DISTINCT over the table)."""
+
+    title = "monitor"
+    parameter_name = "monitor"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        from monitoring.register import monitor
+
+        return [(handle.name, handle.name) for handle in monitor]
+
+    def queryset(self, request: HttpRequest, queryset: Any) -> Any:
+        return queryset.filter(monitor=self.value()) if self.value() else queryset
+
+
 class RawRowAdmin(ReadOnlyAdmin):
-    """The raw rows of one monitor's model: newest first, by day, filterable by dimension."""
+    """The raw rows of one monitor's model: newest first, by day, filterable by dimension.
+
+    Filters are offered for dimensions with choices, booleans and foreign
+    keys, whose values come from the choices or the related table; a free
+    text dimension would need a DISTINCT over the whole raw table.
+    """
 
     date_hierarchy = "created"
     ordering = ["-created"]
-    show_full_result_count = False  # a count(*) over millions of rows on every page
+    show_full_result_count = False
     list_per_page = 100
+    paginator = CappedPaginator
 
     def get_list_display(self, request: HttpRequest) -> list[str]:
         return ["created", "value", *self.model.dimension_names(), "chart"]
@@ -57,9 +101,7 @@ class RawRowAdmin(ReadOnlyAdmin):
         return [
             field.name
             for field in self.model.dimension_fields()
-            if field.is_relation
-            or field.choices
-            or isinstance(field, (models.BooleanField, models.CharField))
+            if field.is_relation or field.choices or isinstance(field, models.BooleanField)
         ]
 
     @admin.display(description="Chart")
@@ -93,17 +135,18 @@ def register_raw(
 
 class RollupAdmin(ReadOnlyAdmin):
     list_display = ["monitor", "resolution", "start", "dimensions", "count", "sum", "min", "max"]
-    list_filter = ["resolution", "monitor"]
-    search_fields = ["monitor", "dimensions"]
+    list_filter = ["resolution", MonitorFilter]
     ordering = ["monitor", "resolution", "-start"]
     show_full_result_count = False
+    paginator = CappedPaginator
 
 
 class RollupBinAdmin(ReadOnlyAdmin):
     list_display = ["monitor", "resolution", "start", "dimensions", "bin", "count"]
-    list_filter = ["resolution", "monitor"]
+    list_filter = ["resolution", MonitorFilter]
     ordering = ["monitor", "resolution", "-start", "bin"]
     show_full_result_count = False
+    paginator = CappedPaginator
 
 
 admin.site.register(Rollup, RollupAdmin)

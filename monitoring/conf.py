@@ -36,6 +36,11 @@ DEFAULTS: dict[str, object] = {
     "MONITORING_PERMISSION": None,
     # Range the dashboard shows when its URL names none.
     "MONITORING_DEFAULT_RANGE": "7d",
+    # -- built-in monitors ----------------------------------------------------
+    # Regular expressions of request paths the built-in middleware don't record.
+    "MONITORING_REQUESTS_SKIP": [],
+    # Record request latency by URL name (True) or all together.
+    "MONITORING_REQUESTS_VIEW_NAMES": True,
     # -- Prometheus -----------------------------------------------------------
     # Bearer token that opens /monitoring/metrics to a scraper; None leaves it shut.
     "MONITORING_METRICS_TOKEN": None,
@@ -102,6 +107,18 @@ class Settings:
     @property
     def DEFAULT_RANGE(self) -> str:  # noqa: N802
         return getattr(settings, "MONITORING_DEFAULT_RANGE", DEFAULTS["MONITORING_DEFAULT_RANGE"])
+
+    # -- built-in monitors ----------------------------------------------------
+
+    @property
+    def REQUESTS_SKIP(self) -> list[str]:  # noqa: N802
+        return getattr(settings, "MONITORING_REQUESTS_SKIP", DEFAULTS["MONITORING_REQUESTS_SKIP"])
+
+    @property
+    def REQUESTS_VIEW_NAMES(self) -> bool:  # noqa: N802
+        return getattr(
+            settings, "MONITORING_REQUESTS_VIEW_NAMES", DEFAULTS["MONITORING_REQUESTS_VIEW_NAMES"]
+        )
 
     # -- Prometheus -----------------------------------------------------------
 

@@ -94,3 +94,33 @@ def test_register_raw_refuses_what_is_not_a_concrete_monitor_model():
     register_raw(MonitorQueueLength, site)
     with pytest.raises(AlreadyRegistered):
         register_raw(MonitorQueueLength, site)
+
+
+def test_a_staff_user_with_the_view_permission_only_can_look(client, orders):
+    from django.contrib.auth.models import Permission
+
+    with mute_signals(post_save):
+        user = StaffFactory()
+    user.user_permissions.add(Permission.objects.get(codename="view_monitorordercount"))
+    client.force_login(user)
+    assert client.get("/admin/test_app/monitorordercount/").status_code == 200
+    assert client.get("/admin/monitoring/rollup/").status_code == 403
+    assert client.get("/admin/test_app/monitorordercount/add/").status_code == 403
+
+
+def test_the_raw_list_counts_at_most_the_cap(admin_client, orders, monkeypatch):
+    from monitoring.admin import CappedPaginator
+
+    monkeypatch.setattr(CappedPaginator, "CAP", 1)
+    response = admin_client.get("/admin/test_app/monitorordercount/")
+    assert response.context["cl"].result_count == 1
+
+
+def test_free_text_dimensions_get_no_filter(admin_client):
+    from test_app.models import MonitorUserCount
+
+    site = admin.AdminSite()
+    model_admin = register_raw(MonitorUserCount, site)(MonitorUserCount, site)
+    assert model_admin.get_list_filter(None) == []
+    orders_admin = admin.site._registry[MonitorOrderCount]
+    assert orders_admin.get_list_filter(None) == ["plan"]

@@ -62,3 +62,15 @@ def test_users_loaded_from_a_fixture_are_not_sign_ups(tmp_path):
 def test_the_monitors_are_in_their_own_category():
     names = [handle.name for handle in monitor if handle.category == "Accounts"]
     assert names == ["logins", "failed_logins", "logouts", "signups"]
+
+
+def test_a_login_works_even_when_monitoring_cannot_record_it(client, monkeypatch, caplog):
+    StaffFactory(username="ada")
+
+    def refuse(*args, **kwargs):
+        raise RuntimeError("no table")
+
+    monkeypatch.setattr(LoginCount, "add", refuse)
+    response = client.post("/admin/login/", {"username": "ada", "password": "password"})
+    assert response.status_code == 302
+    assert "Could not add a point to monitoring_auth.LoginCount" in caplog.text

@@ -85,3 +85,37 @@ def test_a_pool_process_flushes_its_points_when_it_shuts_down(monkeypatch):
     signals.worker_process_shutdown.send(sender=None, pid=1, exitcode=0)
     signals.worker_shutdown.send(sender=None)
     assert flushed == [True, True]
+
+
+def test_two_runs_of_one_task_id_in_two_threads_keep_their_own_times(monkeypatch):
+    import threading
+
+    from monitoring.contrib.tasks import signals as receivers
+
+    class Task:
+        name = "shop.slow"
+
+    clock = {"now": 0.0}
+    monkeypatch.setattr(receivers.time, "perf_counter", lambda: clock["now"])
+    recorded = []
+    monkeypatch.setattr(receivers, "add_safely", lambda model, ms, **dims: recorded.append(ms))
+    started = threading.Event()
+    ended = threading.Event()
+
+    def first():
+        receivers.task_started(Task, task_id="same")
+        started.set()
+        ended.wait(5)
+        receivers.task_finished(Task, task_id="same")
+
+    thread = threading.Thread(target=first)
+    thread.start()
+    started.wait(5)
+    clock["now"] = 10.0
+    receivers.task_started(Task, task_id="same")  # a retry, in another thread
+    clock["now"] = 10.5
+    receivers.task_finished(Task, task_id="same")
+    clock["now"] = 12.0
+    ended.set()
+    thread.join(5)
+    assert sorted(recorded) == [500.0, 12_000.0]

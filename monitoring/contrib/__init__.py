@@ -4,7 +4,8 @@
   (with its middleware);
 - ``monitoring.contrib.auth``: logins, failed logins, logouts and sign-ups;
 - ``monitoring.contrib.database``: queries and time in queries per request
-  (with its middleware).
+  (with its middleware);
+- ``monitoring.contrib.tasks``: Celery task runs and their run time.
 
 Each app owns its models and migrations and registers its monitors in its
 own dashboard category.

@@ -7,6 +7,8 @@ from typing import Any
 from django.conf import settings
 from django.core.checks import Warning, register
 
+from monitoring.contrib import skip  # noqa: F401 - registers the check of the skip setting
+
 MIDDLEWARE = "monitoring.contrib.database.middleware.QueryMiddleware"
 
 

@@ -5,23 +5,28 @@ It wraps every database connection of the request's thread with
 to ``queries_per_request`` and one to ``query_time_per_request``. Only
 synchronous: under ASGI, Django runs it in the request's thread-sensitive
 thread, where the ORM calls of async views run too. The monitoring URLs and
-paths matching ``MONITORING_REQUESTS_SKIP`` are not recorded.
+paths matching ``MONITORING_REQUESTS_SKIP`` are not recorded, nor are the
+queries run while a streaming response is sent, after the middleware
+returned.
 """
 
 from __future__ import annotations
 
-import re
+import logging
 import time
 from collections.abc import Callable
 from contextlib import ExitStack
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connections
 from django.http import HttpRequest, HttpResponseBase
 
+from monitoring.contrib.skip import skip_patterns, skipped
+
 __all__ = ["QueryMiddleware"]
+
+logger = logging.getLogger("monitoring.contrib.database")
 
 
 class _Tally:
@@ -65,8 +70,7 @@ class QueryMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
         self.get_response = get_response
         self.queries, self.time = _models()
-        skip = getattr(settings, "MONITORING_REQUESTS_SKIP", ())
-        self.skip = re.compile("|".join(f"(?:{pattern})" for pattern in skip)) if skip else None
+        self.skip = skip_patterns()
 
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
         tally = _Tally()
@@ -74,11 +78,12 @@ class QueryMiddleware:
             for connection in connections.all():
                 stack.enter_context(connection.execute_wrapper(tally))
             response = self.get_response(request)
-        match = request.resolver_match
-        if match is not None and "monitoring" in match.app_names:
+        if skipped(request, self.skip):
             return response
-        if self.skip is not None and self.skip.match(request.path_info):
-            return response
-        self.queries.add(tally.queries)
-        self.time.add(tally.seconds * 1000)
+        try:
+            self.queries.add(tally.queries)
+            self.time.add(tally.seconds * 1000)
+        except Exception:
+            # Monitoring never turns an answered request into an error.
+            logger.exception("Could not record the queries of %s.", request.path_info)
         return response

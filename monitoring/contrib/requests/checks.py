@@ -1,47 +1,27 @@
-"""The request monitors' system check: their middleware must be installed to feed them."""
+"""The request monitors' system checks: their middleware must be installed to feed them."""
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from django.conf import settings
-from django.core.checks import Error, Warning, register
+from django.core.checks import Warning, register
+
+from monitoring.contrib import skip  # noqa: F401 - registers the check of the skip setting
 
 MIDDLEWARE = "monitoring.contrib.requests.middleware.MonitoringMiddleware"
 
 
 @register()
 def check_middleware(app_configs: Any = None, **kwargs: Any) -> list:
-    """Warn when the app is installed but its middleware is not; refuse bad skip patterns."""
-    messages = []
-    if MIDDLEWARE not in settings.MIDDLEWARE:
-        messages.append(
-            Warning(
-                "'monitoring.contrib.requests' is installed, but its middleware is not in "
-                "MIDDLEWARE, so no request is recorded.",
-                hint=f"Add {MIDDLEWARE!r} at the top of MIDDLEWARE.",
-                id="monitoring.W020",
-            )
+    """Warn when the app is installed but its middleware is not."""
+    if MIDDLEWARE in settings.MIDDLEWARE:
+        return []
+    return [
+        Warning(
+            "'monitoring.contrib.requests' is installed, but its middleware is not in "
+            "MIDDLEWARE, so no request is recorded.",
+            hint=f"Add {MIDDLEWARE!r} at the top of MIDDLEWARE.",
+            id="monitoring.W020",
         )
-    skip = getattr(settings, "MONITORING_REQUESTS_SKIP", ())
-    if isinstance(skip, str) or not isinstance(skip, (list, tuple)):
-        messages.append(
-            Error(
-                f"MONITORING_REQUESTS_SKIP must be a list of regular expressions, not {skip!r}.",
-                id="monitoring.E022",
-            )
-        )
-    else:
-        for pattern in skip:
-            try:
-                re.compile(pattern)
-            except (re.error, TypeError) as exc:
-                messages.append(
-                    Error(
-                        f"MONITORING_REQUESTS_SKIP has an invalid regular expression "
-                        f"{pattern!r}: {exc}.",
-                        id="monitoring.E022",
-                    )
-                )
-    return messages
+    ]

@@ -15,17 +15,21 @@ read when the middleware is built, once per process.
 
 from __future__ import annotations
 
-import re
+import logging
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
-from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest, HttpResponseBase
 
+from monitoring.conf import conf
+from monitoring.contrib.skip import skip_patterns, skipped
+
 __all__ = ["MonitoringMiddleware", "status_class"]
+
+logger = logging.getLogger("monitoring.contrib.requests")
 
 #: Methods recorded by name; any other method a client sends is recorded as "other",
 #: so a client cannot grow the number of dimension values.
@@ -63,9 +67,8 @@ class MonitoringMiddleware:
         if self.async_mode:
             markcoroutinefunction(self)
         self.requests, self.latency = _models()
-        skip = getattr(settings, "MONITORING_REQUESTS_SKIP", ())
-        self.skip = re.compile("|".join(f"(?:{pattern})" for pattern in skip)) if skip else None
-        self.view_names = bool(getattr(settings, "MONITORING_REQUESTS_VIEW_NAMES", True))
+        self.skip = skip_patterns()
+        self.view_names = bool(conf.REQUESTS_VIEW_NAMES)
 
     def __call__(self, request: HttpRequest) -> Any:
         if self.async_mode:
@@ -84,12 +87,14 @@ class MonitoringMiddleware:
     def record(self, request: HttpRequest, response: HttpResponseBase, start: float) -> None:
         """Add the request's points, unless it is skipped."""
         elapsed_ms = (time.perf_counter() - start) * 1000
-        match = request.resolver_match
-        if match is not None and "monitoring" in match.app_names:
-            return
-        if self.skip is not None and self.skip.match(request.path_info):
+        if skipped(request, self.skip):
             return
         method = request.method if request.method in METHODS else "other"
-        self.requests.add(1, method=method, status_class=status_class(response.status_code))
+        match = request.resolver_match
         view = match.view_name if (self.view_names and match is not None) else ""
-        self.latency.add(elapsed_ms, view=view[:200])
+        try:
+            self.requests.add(1, method=method, status_class=status_class(response.status_code))
+            self.latency.add(elapsed_ms, view=view[:200])
+        except Exception:
+            # Monitoring never turns an answered request into an error.
+            logger.exception("Could not record the request to %s.", request.path_info)

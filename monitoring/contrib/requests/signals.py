@@ -2,9 +2,9 @@
 
 Django sends it for every exception that becomes a 500 (not for ``Http404``
 or ``PermissionDenied``), wherever it was raised: in a view or in any
-middleware. The receiver runs inside Django's ``except`` block, so
-``sys.exc_info()`` holds the exception; where it does not (async handlers
-call the signal from another thread), the class is recorded as ``"unknown"``.
+middleware, under WSGI and ASGI. The receiver runs while Django handles the
+exception, so ``sys.exc_info()`` holds it; should it ever be empty, the
+class is recorded as ``"unknown"``.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import sys
 from typing import Any
 
 from monitoring.contrib.requests.models import RequestException
+from monitoring.contrib.safe import add_safely
 
 
 def exception_name(exc: BaseException | None) -> str:
@@ -27,4 +28,4 @@ def exception_name(exc: BaseException | None) -> str:
 
 def count_exception(sender: Any, request: Any = None, **kwargs: Any) -> None:
     """Add one point to ``request_exceptions`` for the exception being handled."""
-    RequestException.add(1, exception=exception_name(sys.exc_info()[1]))
+    add_safely(RequestException, 1, exception=exception_name(sys.exc_info()[1]))

@@ -8,13 +8,16 @@ background flusher, and flushed once more when a pool process shuts down
 
 from __future__ import annotations
 
+import threading
 import time
 from typing import Any
 
+from monitoring.contrib.safe import add_safely
 from monitoring.contrib.tasks.models import TaskCount, TaskRunTime
 
-#: When each running task started, by task id (one worker process runs several in threads).
-_started: dict[str, float] = {}
+#: When each running task started, by task id and thread (or greenlet): a retry reuses
+#: the task id, and a threads or gevent pool can start it before the first run ends.
+_started: dict[tuple[str, int], float] = {}
 
 
 def _name(sender: Any) -> str:
@@ -23,26 +26,33 @@ def _name(sender: Any) -> str:
 
 
 def task_started(sender: Any = None, task_id: str | None = None, **kwargs: Any) -> None:
+    """Note when a task run starts."""
     if task_id is not None:
-        _started[task_id] = time.perf_counter()
+        _started[(task_id, threading.get_ident())] = time.perf_counter()
 
 
 def task_finished(sender: Any = None, task_id: str | None = None, **kwargs: Any) -> None:
-    start = _started.pop(task_id, None) if task_id is not None else None
+    """Record how long the task run took."""
+    if task_id is None:
+        return
+    start = _started.pop((task_id, threading.get_ident()), None)
     if start is not None:
-        TaskRunTime.add((time.perf_counter() - start) * 1000, task=_name(sender))
+        add_safely(TaskRunTime, (time.perf_counter() - start) * 1000, task=_name(sender))
 
 
 def task_succeeded(sender: Any = None, **kwargs: Any) -> None:
-    TaskCount.add(1, task=_name(sender), outcome="success")
+    """Count a run that succeeded."""
+    add_safely(TaskCount, 1, task=_name(sender), outcome="success")
 
 
 def task_failed(sender: Any = None, **kwargs: Any) -> None:
-    TaskCount.add(1, task=_name(sender), outcome="failure")
+    """Count a run that raised."""
+    add_safely(TaskCount, 1, task=_name(sender), outcome="failure")
 
 
 def task_retried(sender: Any = None, **kwargs: Any) -> None:
-    TaskCount.add(1, task=_name(sender), outcome="retry")
+    """Count a run that asked to be retried."""
+    add_safely(TaskCount, 1, task=_name(sender), outcome="retry")
 
 
 def flush_at_shutdown(**kwargs: Any) -> None:

@@ -1,0 +1,63 @@
+"""Which requests the built-in middleware leave alone, and the check of that setting.
+
+The monitoring URLs themselves are never recorded; nor are requests whose
+``path_info`` starts with a match of one of ``MONITORING_REQUESTS_SKIP``'s
+regular expressions, each compiled on its own.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django.core.checks import Error, register
+from django.http import HttpRequest
+
+from monitoring.conf import conf
+
+
+def skip_patterns() -> list[re.Pattern[str]]:
+    """Return the patterns of ``MONITORING_REQUESTS_SKIP``, compiled; E022 reports bad ones."""
+    patterns = []
+    skip = conf.REQUESTS_SKIP
+    if isinstance(skip, (list, tuple)):
+        for pattern in skip:
+            try:
+                patterns.append(re.compile(pattern))
+            except (re.error, TypeError):
+                continue
+    return patterns
+
+
+def skipped(request: HttpRequest, patterns: list[re.Pattern[str]]) -> bool:
+    """Return True if the request is one of monitoring's own or matches a skip pattern."""
+    match = request.resolver_match
+    if match is not None and "monitoring" in match.app_names:
+        return True
+    return any(pattern.match(request.path_info) for pattern in patterns)
+
+
+@register()
+def check_skip_setting(app_configs: Any = None, **kwargs: Any) -> list:
+    """Refuse a MONITORING_REQUESTS_SKIP that is not a list of valid regular expressions."""
+    skip = conf.REQUESTS_SKIP
+    if isinstance(skip, str) or not isinstance(skip, (list, tuple)):
+        return [
+            Error(
+                f"MONITORING_REQUESTS_SKIP must be a list of regular expressions, not {skip!r}.",
+                id="monitoring.E022",
+            )
+        ]
+    errors = []
+    for pattern in skip:
+        try:
+            re.compile(pattern)
+        except (re.error, TypeError) as exc:
+            errors.append(
+                Error(
+                    f"MONITORING_REQUESTS_SKIP has an invalid regular expression {pattern!r}: "
+                    f"{exc}.",
+                    id="monitoring.E022",
+                )
+            )
+    return errors
