@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from django.core.management.base import BaseCommand
-from django.db.models import Max, Sum
+from django.db.models import Sum
 from django.utils import timezone
 
 from monitoring.buckets import floor_bucket, site_timezone
@@ -41,24 +41,28 @@ def monitor_rows(now: dt.datetime | None = None) -> list[dict[str, Any]]:
         .annotate(n=Sum("count"))
         .values_list("monitor", "n")
     )
-    newest = dict(day.values("monitor").annotate(at=Max("last_at")).values_list("monitor", "at"))
-    last: dict[str, float] = {}
-    if newest:
-        for name, at, value in day.filter(last_at__in=set(newest.values())).values_list(
-            "monitor", "last_at", "last"
-        ):
-            if newest.get(name) == at:
-                last[name] = value
+    # The newest point is in each monitor's newest day: of that day's rows (one per
+    # dimension key), the one with the largest last_at holds it (ties: the larger id).
+    newest: dict[str, tuple[int, float]] = {}
+    rows = day.order_by("monitor", "-start", "-last_at", "-id").values_list(
+        "monitor", "start", "last_at", "last"
+    )
+    latest_day: dict[str, int] = {}
+    for name, start, at, value in rows.iterator():
+        if latest_day.setdefault(name, start) != start:
+            continue
+        if name not in newest or at > newest[name][0]:
+            newest[name] = (at, value)
     zone = site_timezone()
-    rows = []
+    result = []
     for handle in monitor:
-        at = newest.get(handle.name)
-        rows.append(
+        at, value = newest.get(handle.name, (None, None))
+        result.append(
             {
                 "name": handle.name,
                 "kind": handle.kind,
                 "category": handle.category or "",
-                "last_value": _number(last.get(handle.name)),
+                "last_value": _number(value),
                 "points_today": points.get(handle.name, 0),
                 "last_write": (
                     dt.datetime.fromtimestamp(at / 1e6, dt.timezone.utc).astimezone(zone)
@@ -67,7 +71,7 @@ def monitor_rows(now: dt.datetime | None = None) -> list[dict[str, Any]]:
                 ),
             }
         )
-    return rows
+    return result
 
 
 class Command(BaseCommand):
