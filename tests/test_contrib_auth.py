@@ -74,3 +74,52 @@ def test_a_login_works_even_when_monitoring_cannot_record_it(client, monkeypatch
     response = client.post("/admin/login/", {"username": "ada", "password": "password"})
     assert response.status_code == 302
     assert "Could not add a point to monitoring_auth.LoginCount" in caplog.text
+
+
+CUSTOM_USER_SCRIPT = """
+import django
+django.setup()
+from django.contrib.auth import authenticate, get_user_model
+from django.core.management import call_command
+from django.test import Client
+from django.test.utils import setup_test_environment
+
+setup_test_environment()
+call_command("migrate", verbosity=0)
+from monitoring.contrib.auth.models import FailedLoginCount, LoginCount, SignupCount
+
+User = get_user_model()
+assert User._meta.label == "custom_user.Account", User
+User.objects.create_user("ada", password="pw", is_staff=True)
+assert authenticate(username="ada", password="nope") is None
+client = Client()
+assert client.post("/admin/login/", {"username": "ada", "password": "pw"}).status_code == 302
+print(SignupCount.objects.count(), LoginCount.objects.count(), FailedLoginCount.objects.count())
+"""
+
+
+@pytest.mark.slow
+def test_the_auth_monitors_follow_a_custom_user_model(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.custom_user.settings",
+        "MONITORING_SQLITE_NAME": str(tmp_path / "custom_user.sqlite3"),
+        "PYTHONPATH": str(ROOT),
+    }
+    env.pop("MONITORING_TEST_DB", None)
+    result = subprocess.run(
+        [sys.executable, "-c", CUSTOM_USER_SCRIPT],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.split() == ["1", "1", "1"]
