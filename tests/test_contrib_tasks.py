@@ -119,3 +119,52 @@ def test_two_runs_of_one_task_id_in_two_threads_keep_their_own_times(monkeypatch
     ended.set()
     thread.join(5)
     assert sorted(recorded) == [500.0, 12_000.0]
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_a_real_prefork_worker_records_every_task_exactly(tmp_path):
+    """Two prefork children run 30 tasks; after a warm shutdown every run is counted."""
+    import os
+    import signal
+    import subprocess
+    import time
+
+    from tests.conftest import worker_env
+
+    folder = tmp_path / "broker"
+    folder.mkdir()
+    env = worker_env(MONITORING_CELERY_FOLDER=str(folder))
+    producer = Celery("monitoring-tests", set_as_current=False)
+    producer.conf.update(
+        broker_url="filesystem://",
+        broker_transport_options={"data_folder_in": str(folder), "data_folder_out": str(folder)},
+    )
+    for i in range(24):
+        producer.send_task("shop.add", (i, 1))
+    for _ in range(6):
+        producer.send_task("shop.fail")
+    log = (tmp_path / "worker.log").open("wb")
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "tests.celery_app", "worker", "--pool=prefork",
+         "--concurrency=2", "--loglevel=WARNING", "--without-heartbeat", "--without-mingle",
+         "--without-gossip"],
+        env=env, cwd=env["PYTHONPATH"], stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and any(folder.glob("*.msg")):
+            time.sleep(0.2)
+        assert not any(folder.glob("*.msg")), (tmp_path / "worker.log").read_text()[-3000:]
+        time.sleep(1)  # the last message taken is still running
+        worker.send_signal(signal.SIGTERM)  # a warm shutdown, as a deploy sends it
+        worker.wait(timeout=60)
+    finally:
+        if worker.poll() is None:
+            os.kill(worker.pid, signal.SIGKILL)
+            worker.wait()
+        log.close()
+    assert outcomes() == [("shop.add", "success", 24), ("shop.fail", "failure", 6)], (
+        tmp_path / "worker.log"
+    ).read_text()[-3000:]
+    assert TaskRunTime.objects.count() == 30
