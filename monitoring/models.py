@@ -24,6 +24,7 @@ from django.db import models
 from django.utils import timezone
 
 from monitoring import storage
+from monitoring.buckets import site_timezone
 
 __all__ = [
     "DurationBase",
@@ -148,7 +149,8 @@ class MonitorBase(models.Model):
                     f"while USE_TZ is True; pass an aware one, such as timezone.now()."
                 )
         elif timezone.is_aware(at):
-            at = timezone.make_naive(at)
+            # Naive times mean TIME_ZONE (see buckets.to_utc), not a zone a request activated.
+            at = timezone.make_naive(at, site_timezone())
         # Buckets are computed in UTC and in the site's zone: a time within a day of
         # datetime.min or .max would overflow there, long after add() returned.
         if not _EARLIEST_YEAR <= at.year <= _LATEST_YEAR:

@@ -1,4 +1,5 @@
 import copy
+import datetime as dt
 import os
 from pathlib import Path
 
@@ -111,3 +112,30 @@ def worker_env(**extra):
         env["PGDATABASE"] = settings["NAME"]
     env.update(extra)
     return env
+
+
+@pytest.fixture
+def freeze_now(monkeypatch):
+    """Return a function that pins ``django.utils.timezone.now()`` to an aware moment.
+
+    With USE_TZ off, now() answers the moment as a naive time in TIME_ZONE, as
+    Django does (it sets the process zone from TIME_ZONE). Log a test client in
+    after freezing, so its session does not expire at a frozen moment.
+    """
+    import zoneinfo
+
+    from django.conf import settings
+    from django.utils import timezone
+
+    def freeze(moment):
+        assert timezone.is_aware(moment), "freeze_now() takes an aware datetime"
+
+        def now():
+            if settings.USE_TZ:
+                return moment.astimezone(dt.timezone.utc)
+            return timezone.make_naive(moment, zoneinfo.ZoneInfo(settings.TIME_ZONE))
+
+        monkeypatch.setattr(timezone, "now", now)
+        return moment
+
+    return freeze

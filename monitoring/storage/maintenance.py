@@ -116,7 +116,7 @@ def _oldest_rebuildable(rows: Any) -> dt.datetime | None:
     has likely taken the earlier rows of its day, so the rebuild starts at
     the next local day and keeps that day's rollups as they are.
     """
-    from monitoring.buckets import floor_bucket, next_bucket
+    from monitoring.buckets import floor_bucket, next_bucket, to_utc
 
     oldest = rows.aggregate(first=Min("created"))["first"]
     if oldest is None:
@@ -127,7 +127,8 @@ def _oldest_rebuildable(rows: Any) -> dt.datetime | None:
         oldest = timezone.make_aware(oldest, site_timezone())
     raw_days = conf.RETENTION.get("raw") if isinstance(conf.RETENTION, dict) else None
     if raw_days is not None:
-        cutoff = timezone.now() - dt.timedelta(days=raw_days)
+        # Aware: now() is naive with USE_TZ = False, and oldest is aware.
+        cutoff = to_utc(timezone.now()) - dt.timedelta(days=raw_days)
         if cutoff <= oldest < cutoff + dt.timedelta(days=1):
             return next_bucket(floor_bucket(oldest, "day"), "day")
     return oldest
