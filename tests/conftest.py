@@ -120,7 +120,7 @@ def freeze_now(monkeypatch):
 
     With USE_TZ off, now() answers the moment as a naive time in TIME_ZONE, as
     Django does (it sets the process zone from TIME_ZONE). Log a test client in
-    after freezing, so its session does not expire at a frozen moment.
+    after freezing (``staff_client_at`` does), so its session is valid then.
     """
     import zoneinfo
 
@@ -139,3 +139,15 @@ def freeze_now(monkeypatch):
         return moment
 
     return freeze
+
+
+@pytest.fixture
+def staff_client_at(client, staff_user, freeze_now):
+    """Return a function that pins the clock at an aware moment and logs a staff client in."""
+
+    def at(moment):
+        freeze_now(moment)
+        client.force_login(staff_user)
+        return client
+
+    return at

@@ -32,11 +32,10 @@ BERLIN = zoneinfo.ZoneInfo("Europe/Berlin")  # test_app's TIME_ZONE
     ],
 )
 def test_default_window_ends_with_the_site_zone_today(
-    client, staff_user, freeze_now, settings, use_tz, now, activated
+    staff_client_at, settings, use_tz, now, activated
 ):
     settings.USE_TZ = use_tz
-    freeze_now(now)
-    client.force_login(staff_user)
+    client = staff_client_at(now)
     monitor.get("user_count").add(1)  # at now
     today = dt.datetime.combine(now.date(), dt.time(), tzinfo=BERLIN)
     url = reverse("monitoring:monitor", args=["user_count"])

@@ -35,10 +35,8 @@ def _naive_times(settings):
 
 
 @pytest.fixture
-def client_at_now(client, staff_user, freeze_now):
-    freeze_now(NOW)
-    client.force_login(staff_user)
-    return client
+def client_at_now(staff_client_at):
+    return staff_client_at(NOW)
 
 
 def naive(moment):
