@@ -82,6 +82,20 @@ def test_an_aware_at_is_stored_in_the_site_zone_whatever_zone_is_active(freeze_n
     assert MonitorUserCount.objects.get().created == dt.datetime(2026, 3, 10, 13)
 
 
+@pytest.mark.django_db(transaction=True)
+def test_buffered_points_are_flushed_as_naive_local_times(buffered, freeze_now):
+    freeze_now(NOW)
+    monitor.get("user_count").add(2)  # at now
+    monitor.get("user_count").add(1, at=dt.datetime(2026, 3, 10, 0, 30))
+    assert MonitorUserCount.objects.count() == 0
+    monitor.flush()
+    rows = sorted(MonitorUserCount.objects.values_list("created", "value"))
+    assert rows == [(dt.datetime(2026, 3, 10, 0, 30), 1), (dt.datetime(2026, 3, 10, 14, 30), 2)]
+    day = {"start": dt.datetime(2026, 3, 10), "end": dt.datetime(2026, 3, 11)}  # naive: Berlin
+    assert get_series("user_count", resolution="day", **day).values["sum"] == [3]
+    assert get_series("user_count", resolution="hour", **day).values["sum"][0] == 1
+
+
 def test_get_series_defaults_to_the_last_day_ending_now(freeze_now):
     freeze_now(NOW)
     add_points()
