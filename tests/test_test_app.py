@@ -22,7 +22,9 @@ from test_app.models import (
 pytestmark = pytest.mark.django_db
 
 
-def test_sample_data_spans_the_days_with_a_daily_and_weekly_rhythm():
+def test_sample_data_spans_the_days_with_a_daily_and_weekly_rhythm(freeze_now):
+    # The data ends now: a fixed now makes it the same data on every run.
+    freeze_now(dt.datetime(2026, 3, 10, 9, 30, tzinfo=dt.timezone.utc))
     out = StringIO()
     call_command("monitoring_sample_data", "--days", "28", stdout=out)
     assert "Sample data for 28 days written." in out.getvalue()
@@ -103,7 +105,8 @@ def test_demo_serves_where_it_is_told_and_prints_that_url(monkeypatch, addrport,
     assert out.getvalue().count("Staff login: admin / monitoring") == 1
 
 
-def test_sample_data_is_rolled_up_so_the_charts_show_it():
+def test_sample_data_is_rolled_up_so_the_charts_show_it(freeze_now):
+    freeze_now(dt.datetime(2026, 3, 10, 9, 30, tzinfo=dt.timezone.utc))
     call_command("monitoring_sample_data", "--days", "3", stdout=StringIO())
     end = timezone.now()
     series = get_series(
