@@ -119,6 +119,43 @@ def bench_add(calls: int, models: list) -> tuple[float, dict]:
     return per_call(elapsed, calls), stats
 
 
+def bench_caller_cpu(calls: int, rounds: int, model, plan_model) -> dict[str, list[float]]:
+    """Caller-thread CPU per call (µs) of add(1), add(1, plan='pro') and Counter.inc().
+
+    Interleaved rounds, measured with time.thread_time(): the flusher's work on
+    its own thread is not counted, which is what the caller pays.
+    """
+    from django.test.utils import override_settings
+    from prometheus_client import CollectorRegistry, Counter
+
+    from monitoring.register import monitor
+    from monitoring.storage import buffer
+
+    inc = Counter("bench_cpu", "bench", registry=CollectorRegistry()).inc
+    add = monitor.get_for_model(model).add
+    add_plan = monitor.get_for_model(plan_model).add
+    cases = {
+        "inc": lambda: [inc() for _ in range(calls)],
+        "add(1)": lambda: [add(1) for _ in range(calls)],
+        "add(1, plan='pro')": lambda: [add_plan(1, plan="pro") for _ in range(calls)],
+    }
+    results: dict[str, list[float]] = {name: [] for name in cases}
+    with override_settings(MONITORING_BUFFER_MAX=calls * 3 + 1, MONITORING_BUFFER_SIZE=calls * 3):
+        for _ in range(rounds):
+            for name, run in cases.items():
+                gc.collect()
+                start = time.thread_time()
+                run()
+                results[name].append((time.thread_time() - start) / calls * 1e6)
+            monitor.flush()
+    buffer.reset()
+    return results
+
+
+def spread(values: list[float]) -> str:
+    return f"{statistics.median(values):.3f} ({min(values):.3f}-{max(values):.3f})"
+
+
 def bench_naive_create(calls: int, model) -> float:
     manager = model.objects
     gc.collect()
@@ -133,11 +170,12 @@ def fill_chart_monitor(events: int, model, name: str, end: dt.datetime) -> None:
     from monitoring.conf import conf
     from monitoring.storage.writer import write_points
 
-    span = dt.timedelta(days=90).total_seconds()
+    span_ns = 90 * 86400 * 10**9
+    end_ns = int(end.timestamp() * 10**9)
     chunk = 50_000
     for first in range(0, events, chunk):
         points = [
-            (model, 1, end - dt.timedelta(seconds=span * (i + 0.5) / events), {})
+            (model, 1, end_ns - span_ns * (2 * i + 1) // (2 * events), None)
             for i in range(first, min(first + chunk, events))
         ]
         write_points(points, conf.DATABASE)
@@ -247,6 +285,10 @@ def main() -> None:
         naive_model = make_models(1, "BenchNaive")[0]
         chart_model = make_models(1, "BenchChart")[0]
         memory_model = make_models(1, "BenchMemory")[0]
+        from test_app.models import MonitorOrderCount
+
+        cpu_model = make_models(1, "BenchCpu")[0]
+        cpu = bench_caller_cpu(20_000 if args.quick else 200_000, 5, cpu_model, MonitorOrderCount)
 
         prom_1 = bench_prometheus(calls, 1)
         prom_50 = bench_prometheus(calls, 50)
@@ -261,6 +303,18 @@ def main() -> None:
             "--quick: a smoke run; its sizes are too small to judge the targets "
             "(the full run's figures are in docs/performance.rst)."
         )
+    print()
+    print("Caller-thread CPU per call (time.thread_time), 5 interleaved rounds: median (min-max)")
+    for name, values in cpu.items():
+        ratios = [v / i for v, i in zip(values, cpu["inc"], strict=True)]
+        target = {"add(1)": 2, "add(1, plan='pro')": 4}.get(name)
+        verdict_text = (
+            f"ratio {spread(ratios)}x, target <= {target}x: "
+            f"{verdict(statistics.median(ratios) <= target)}"
+            if target
+            else "baseline"
+        )
+        print(f"  {name:<22}{spread(values):>28} µs  {verdict_text}")
     print()
     print(
         f"add(): {calls:,} calls in a tight loop, flush to the SQLite file included "
