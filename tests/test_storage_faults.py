@@ -284,3 +284,25 @@ def test_multiprocessing_children_write_their_points_at_exit(backend, buffered):
     orders = total("orders")
     assert orders == {"count": 3500, "sum": 3500}
     assert monitor.get("orders").model.objects.aggregate(n=Sum("value"))["n"] == 3500
+
+
+@pytest.mark.slow
+def test_flush_on_sigterm_writes_a_scripts_points_before_it_dies():
+    import signal
+    import subprocess
+
+    from tests.conftest import ROOT, worker_env
+
+    worker = subprocess.Popen(
+        [sys.executable, str(ROOT / "tests" / "storage_worker.py"), "300", "--sigterm"],
+        env=worker_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert worker.stdout.readline().strip() == "added 300"
+    worker.send_signal(signal.SIGTERM)
+    out, err = worker.communicate(timeout=60)
+    assert worker.returncode == 128 + signal.SIGTERM, err
+    assert total("orders")["count"] == 300
+    assert total("request_time")["count"] == 300

@@ -138,3 +138,22 @@ def test_rebuild_keeps_the_day_pruning_may_have_cut(monkeypatch, after_cutoff, r
     )
     # Within a day of the cutoff the day's rollup is kept whole (6); later it is rebuilt (1).
     assert day.sum == (1 if rebuilt_day else 6)
+
+
+@pytest.mark.django_db(transaction=True)
+@override_settings(USE_TZ=False)
+def test_without_use_tz_the_buffered_write_path_rollups_rebuild_and_prune_agree(buffered):
+    naive = dt.datetime(2024, 1, 15, 9, 30, 0, 123456)  # Berlin wall-clock time, UTC+1
+    monitor.get("user_count").add(2, at=naive)
+    monitor.get("user_count").add(1)  # now, as time.time_ns() in the site's zone
+    assert monitor.flush() == 2
+    stored = MonitorUserCount.objects.order_by("created").first()
+    assert stored.created == naive
+    hour = Rollup.objects.get(monitor="user_count", resolution="hour", sum=2)
+    assert hour.start == int(dt.datetime(2024, 1, 15, 8, tzinfo=UTC).timestamp())
+    before = sorted(Rollup.objects.values_list("resolution", "start", "count", "sum"))
+    rebuild([monitor.get("user_count")])
+    assert sorted(Rollup.objects.values_list("resolution", "start", "count", "sum")) == before
+    with override_settings(MONITORING_RETENTION={"raw": 30}):
+        result = prune(now=dt.datetime(2024, 2, 14, 9, 30, 0, 123457))
+    assert result["test_app.MonitorUserCount (raw)"] == 1

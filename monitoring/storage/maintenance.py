@@ -127,7 +127,10 @@ def _oldest_rebuildable(rows: Any) -> dt.datetime | None:
         oldest = timezone.make_aware(oldest, site_timezone())
     raw_days = conf.RETENTION.get("raw") if isinstance(conf.RETENTION, dict) else None
     if raw_days is not None:
-        cutoff = timezone.now() - dt.timedelta(days=raw_days)
+        from monitoring.buckets import to_utc
+
+        # Aware, as ``oldest`` is: without USE_TZ, now() is the site's wall-clock time.
+        cutoff = to_utc(timezone.now()) - dt.timedelta(days=raw_days)
         if cutoff <= oldest < cutoff + dt.timedelta(days=1):
             return next_bucket(floor_bucket(oldest, "day"), "day")
     return oldest
