@@ -14,6 +14,18 @@ Everything runs against a fresh SQLite file in a temporary directory:
    resolution, against Django's ``TruncHour``/``TruncDay`` + ``Sum`` over the
    raw rows (target at most 1/400 of that time).
 3. Peak memory (tracemalloc) while ``add()`` runs at 1M calls per minute.
+4. The targets of issue #8, each against a baseline measured in the same run:
+   the extra worker time of a view that calls ``add(1)`` once against the
+   same view without it (test client, 5 interleaved rounds, median and
+   range) and the queries on the request's thread; caller-thread CPU of
+   ``add(1)`` and ``add(1, plan='pro')`` against ``Counter.inc()`` (5
+   interleaved rounds); total process CPU per event, flush included; 1M
+   ``add()`` in one loop in a child process, then exit (rows stored, peak RSS
+   growth); 4 child processes adding flat out for 30 s (rows persisted per
+   second until the last one exited, points dropped).
+
+PostgreSQL rows of the issue's table are not measured here: this script
+runs on a SQLite file only.
 """
 
 from __future__ import annotations
@@ -28,6 +40,7 @@ import tempfile
 import time
 import tracemalloc
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -88,7 +101,7 @@ def bench_prometheus(calls: int, monitors: int) -> float:
     return per_call(time.perf_counter() - start, calls)
 
 
-def bench_add(calls: int, models: list) -> tuple[float, dict]:
+def bench_add(calls: int, models: list) -> tuple[float, dict, float]:
     from django.test.utils import override_settings
 
     from monitoring.register import monitor
@@ -101,6 +114,7 @@ def bench_add(calls: int, models: list) -> tuple[float, dict]:
     # A tight loop adds faster than one process can write, so let the buffer hold
     # every call: the time then includes writing all of them, none dropped.
     with override_settings(MONITORING_BUFFER_MAX=calls + 1):
+        cpu_start = time.process_time()
         start = time.perf_counter()
         if len(adds) == 1:
             add = adds[0]
@@ -112,11 +126,12 @@ def bench_add(calls: int, models: list) -> tuple[float, dict]:
                 adds[i % count]()
         monitor.flush()
         elapsed = time.perf_counter() - start
+        cpu = time.process_time() - cpu_start
     stats = buffer.stats()
     buffer.reset()
     written = sum(model.objects.count() for model in models)
     assert written + stats["dropped"] == calls, (written, stats)
-    return per_call(elapsed, calls), stats
+    return per_call(elapsed, calls), stats, per_call(cpu, calls)
 
 
 def bench_caller_cpu(calls: int, rounds: int, model, plan_model) -> dict[str, list[float]]:
@@ -154,6 +169,109 @@ def bench_caller_cpu(calls: int, rounds: int, model, plan_model) -> dict[str, li
 
 def spread(values: list[float]) -> str:
     return f"{statistics.median(values):.3f} ({min(values):.3f}-{max(values):.3f})"
+
+
+def bench_request(requests: int, rounds: int) -> dict[str, Any]:
+    """Worker time of a view that calls add(1) once against the same view without it.
+
+    Django's test client, buffered mode (the default), interleaved rounds;
+    also counts the queries run on the request's thread (target: none).
+    """
+    import types
+
+    from django.db import connection
+    from django.http import HttpResponse
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext, override_settings
+    from django.urls import path
+
+    from monitoring.register import monitor
+    from monitoring.storage import buffer
+
+    handle = monitor.get("user_count")
+
+    def with_add(request):
+        handle.add(1)
+        return HttpResponse("ok")
+
+    def without(request):
+        return HttpResponse("ok")
+
+    urls = types.ModuleType("bench_urls")
+    urls.urlpatterns = [path("add/", with_add), path("plain/", without)]
+    client = Client()
+    results: dict[str, list[float]] = {"plain": [], "add": []}
+    buffer.reset()
+    with override_settings(ROOT_URLCONF=urls):
+        for name in ("plain", "add"):  # warm up
+            client.get(f"/{name}/")
+        with CaptureQueriesContext(connection) as queries:
+            for _ in range(50):
+                client.get("/add/")
+        for _ in range(rounds):
+            for name in ("plain", "add"):
+                times = []
+                for _ in range(requests):
+                    start = time.perf_counter()
+                    client.get(f"/{name}/")
+                    times.append(time.perf_counter() - start)
+                results[name].append(statistics.median(times) * 1e6)
+        monitor.flush()
+    buffer.reset()
+    extra = [a - p for a, p in zip(results["add"], results["plain"], strict=True)]
+    return {"extra": extra, "plain": results["plain"], "queries": len(queries)}
+
+
+CHILD = """
+import os, resource, sys, time
+sys.path.insert(0, {root!r})
+os.environ["DJANGO_SETTINGS_MODULE"] = "test_app.settings"
+import django
+django.setup()
+from monitoring.register import monitor
+from monitoring.storage import stats
+mode, amount = sys.argv[1], float(sys.argv[2])
+add = monitor.get("user_count").add
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+added = 0
+if mode == "burst":
+    for _ in range(int(amount)):
+        add(1)
+    added = int(amount)
+else:
+    end = time.monotonic() + amount
+    while time.monotonic() < end:
+        for _ in range(1000):
+            add(1)
+        added += 1000
+monitor.flush()
+s = stats()
+after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(added, s["dropped"], s["rejected"], (after - before) / 1024, flush=True)
+"""
+
+
+def run_children(mode: str, amount: float, processes: int) -> tuple[float, list[list[float]]]:
+    """Run ``processes`` children adding to user_count; return (seconds, their reports)."""
+    import subprocess
+
+    code = CHILD.format(root=str(ROOT))
+    env = {**os.environ, "DJANGO_DEBUG": "0"}
+    start = time.perf_counter()
+    children = [
+        subprocess.Popen(
+            [sys.executable, "-c", code, mode, str(amount)],
+            env=env,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(processes)
+    ]
+    reports = []
+    for child in children:
+        out, _ = child.communicate(timeout=900)
+        reports.append([float(x) for x in out.split()])
+    return time.perf_counter() - start, reports
 
 
 def bench_naive_create(calls: int, model) -> float:
@@ -292,8 +410,24 @@ def main() -> None:
 
         prom_1 = bench_prometheus(calls, 1)
         prom_50 = bench_prometheus(calls, 50)
-        add_1, stats_1 = bench_add(calls, one)
-        add_50, stats_50 = bench_add(calls, fifty)
+        add_1, stats_1, cpu_1 = bench_add(calls, one)
+        add_50, stats_50, _ = bench_add(calls, fifty)
+        request = bench_request(100 if args.quick else 1000, 5)
+        from django.db import connection as main_connection
+
+        from test_app.models import MonitorUserCount
+
+        MonitorUserCount.objects.all()._raw_delete("default")  # the request bench's points
+        main_connection.close()  # the children write to the same file
+        burst_n = 100_000 if args.quick else 1_000_000
+        burst_s, burst = run_children("burst", burst_n, 1)
+
+        burst_rows = MonitorUserCount.objects.count()
+        MonitorUserCount.objects.all()._raw_delete("default")
+        main_connection.close()
+        flat_seconds = 3.0 if args.quick else 30.0
+        flat_s, flat = run_children("flat", flat_seconds, 4)
+        flat_rows = MonitorUserCount.objects.count()
         naive = bench_naive_create(naive_calls, naive_model)
         chart = bench_chart(events, chart_model, "benchchart-0", naive_repeat)
         peak_mb, memory_added, memory_stats = bench_memory(memory_seconds, 1_000_000, memory_model)
@@ -303,6 +437,35 @@ def main() -> None:
             "--quick: a smoke run; its sizes are too small to judge the targets "
             "(the full run's figures are in docs/performance.rst)."
         )
+    print()
+    print("Targets of issue #8 (SQLite file; PostgreSQL rows are not measured by this script)")
+    extra = statistics.median(request["extra"])
+    print(
+        f"  view calling add(1) once vs the same view without it: extra worker time "
+        f"{spread(request['extra'])} µs over {spread(request['plain'])} µs, "
+        f"{request['queries']} queries on the request thread; target <= +10 µs, no I/O: "
+        f"{verdict(extra <= 10 and request['queries'] == 0)}"
+    )
+    print(
+        f"  total process CPU per event, flush included, 1 monitor: {cpu_1:.2f} µs; "
+        f"target <= 4 µs: {verdict(cpu_1 <= 4)}"
+    )
+    added, dropped, rejected, rss_mb = burst[0]
+    print(
+        f"  {burst_n:,} add() in one loop, then exit: {burst_rows:,} stored, "
+        f"{dropped:.0f} dropped, peak RSS growth {rss_mb:.1f} MB in {burst_s:.1f} s; "
+        f"target all stored, <= 64 MB: "
+        f"{verdict(burst_rows == burst_n and rss_mb <= 64)}"
+    )
+    flat_added = sum(r[0] for r in flat)
+    flat_dropped = sum(r[1] for r in flat)
+    rate = flat_rows / flat_s
+    print(
+        f"  4 processes adding flat out for {flat_seconds:.0f} s: {flat_rows:,} of "
+        f"{flat_added:,.0f} persisted ({rate:,.0f}/s until the last exited), "
+        f"{flat_dropped:.0f} dropped; target >= 100k/s, 0 dropped: "
+        f"{verdict(rate >= 100_000 and flat_dropped == 0 and flat_rows == flat_added)}"
+    )
     print()
     print("Caller-thread CPU per call (time.thread_time), 5 interleaved rounds: median (min-max)")
     for name, values in cpu.items():
