@@ -326,7 +326,7 @@ def test_points_past_the_bound_are_dropped_only_while_the_database_fails(buffere
 
 
 @pytestmark_buffered
-def test_failed_flushes_keep_the_bound_dropping_the_oldest(buffered):
+def test_failed_flushes_keep_the_bound_keeping_the_oldest(buffered):
     with override_settings(MONITORING_BUFFER_MAX=10, MONITORING_BUFFER_SIZE=10):
         for i in range(8):
             monitor.get("user_count").add(1, at=T0 + dt.timedelta(minutes=i))
@@ -516,3 +516,19 @@ def test_a_point_that_cannot_be_written_is_rejected_alone(buffered, caplog):
     # Nothing is left to block the next flush.
     monitor.get("user_count").add(1, at=T0)
     assert monitor.flush() == 1
+
+
+def test_importing_the_write_path_registers_no_hooks():
+    code = (
+        "import atexit, django.conf, django.db, logging\n"
+        "django.conf.settings.configure()\n"
+        "before = atexit._ncallbacks()\n"
+        "import monitoring.storage, monitoring.storage.buffer, monitoring.storage.writer\n"
+        "import threading\n"
+        "print(atexit._ncallbacks() - before, threading.active_count(),"
+        " monitoring.storage._connected)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], env=worker_env(), capture_output=True, text=True, timeout=60
+    )
+    assert result.stdout.split() == ["0", "1", "False"], result.stderr
