@@ -293,7 +293,7 @@ def fill_chart_monitor(events: int, model, name: str, end: dt.datetime) -> None:
     chunk = 50_000
     for first in range(0, events, chunk):
         points = [
-            (model, 1, end_ns - span_ns * (2 * i + 1) // (2 * events), None)
+            (model._point_key, 1, end_ns - span_ns * (2 * i + 1) // (2 * events), None)
             for i in range(first, min(first + chunk, events))
         ]
         write_points(points, conf.DATABASE)

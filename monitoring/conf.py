@@ -27,7 +27,8 @@ DEFAULTS: dict[str, object] = {
     # Points the buffer holds at most. Past it, add() waits for the flusher while the
     # database accepts writes, and drops (and counts) points while it is unavailable.
     "MONITORING_BUFFER_MAX": 200_000,
-    # Seconds add() waits at most for room in a full buffer before it drops the point.
+    # Seconds add() waits on a full buffer for the flusher to make progress before it
+    # drops the point.
     "MONITORING_BUFFER_WAIT": 10.0,
     # Days to keep raw rows and each resolution of rollups; None keeps them forever.
     "MONITORING_RETENTION": {"raw": 30, "minute": 7, "hour": 400, "day": None},

@@ -28,6 +28,7 @@ from django.utils import timezone
 
 from monitoring.buckets import site_timezone
 from monitoring.storage.buffer import buffer as _buffer
+from monitoring.storage.writer import register_model as _register_model
 
 __all__ = [
     "DurationBase",
@@ -86,6 +87,11 @@ class MonitorBase(models.Model):
 
     class Meta:
         abstract = True
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # What buffered points of this model carry instead of the class itself.
+        cls._point_key = _register_model(cls)
 
     def __str__(self) -> str:
         return f"{self.value} at {self.created:%Y-%m-%d %H:%M:%S}"

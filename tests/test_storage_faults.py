@@ -306,3 +306,22 @@ def test_flush_on_sigterm_writes_a_scripts_points_before_it_dies():
     assert worker.returncode == 128 + signal.SIGTERM, err
     assert total("orders")["count"] == 300
     assert total("request_time")["count"] == 300
+
+
+def test_a_full_buffer_drops_only_after_the_flusher_made_no_progress_for_the_wait(buffered):
+    handle = monitor.get("user_count")
+    with override_settings(
+        MONITORING_BUFFER_MAX=5, MONITORING_BUFFER_SIZE=5, MONITORING_BUFFER_WAIT=0.2
+    ):
+        handle.add(1, at=T0)  # starts the flusher
+        # A flusher stuck in a write: hold its lock, as a hung database would.
+        buffer._flush_lock.acquire()
+        try:
+            for _ in range(6):
+                handle.add(1, at=T0)
+            stats = monitor.stats()
+        finally:
+            buffer._flush_lock.release()
+        assert stats["dropped_reasons"] == {"buffer full (flusher too slow)": 2}
+        monitor.flush()
+    assert MonitorUserCount.objects.count() == 5

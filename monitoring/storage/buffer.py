@@ -40,13 +40,13 @@ from typing import TYPE_CHECKING, Any
 from django.db import DatabaseError, DataError, IntegrityError, connections, transaction
 
 from monitoring.conf import DEFAULTS, conf
-from monitoring.storage.writer import write_points
+from monitoring.storage.writer import MODELS, write_points
 
 if TYPE_CHECKING:
     from monitoring.models import MonitorBase
 
-    #: A buffered point: (model, value, Unix time in ns, dimension values or None).
-    Point = tuple[type[MonitorBase], int | float, int, tuple | None]
+    #: A buffered point: (model key, value, Unix time in ns, dimension values or None).
+    Point = tuple[int, int | float, int, tuple | None]
 
 __all__ = ["Buffer", "Refused", "buffer"]
 
@@ -92,6 +92,8 @@ class Buffer:
         self._alias = "default"
         self._next_prune = 0.0
         self._last_flush = 0.0
+        # When the flusher last took points or finished a write (monotonic seconds).
+        self._progress = 0.0
         #: False after a flush found the database unavailable, until one succeeds.
         self.healthy = True
         self.written = 0
@@ -142,7 +144,7 @@ class Buffer:
             self._add_slow(model, value, ns, dimensions)
             return
         points = self._points
-        points.append((model, value, ns, dimensions))
+        points.append((model._point_key, value, ns, dimensions))
         if len(points) >= self._size:
             self._full(len(points))
 
@@ -154,7 +156,7 @@ class Buffer:
             self._write_now(model, value, ns, dimensions)
             return
         self.start()
-        self._points.append((model, value, ns, dimensions))
+        self._points.append((model._point_key, value, ns, dimensions))
         if len(self._points) >= self._size:
             self._full(len(self._points))
 
@@ -170,14 +172,16 @@ class Buffer:
         if self.healthy:
             self._wake.set()
         if self.healthy and threading.current_thread() is not self._thread:
-            deadline = time.monotonic() + self._wait
+            # Wait while the flusher makes progress; give up only after it made none
+            # (took no points, finished no write) for MONITORING_BUFFER_WAIT seconds.
+            start = time.monotonic()
             with self._room:
                 while len(self._points) > self._maximum and self.healthy:
-                    left = deadline - time.monotonic()
-                    if left <= 0:
+                    idle = time.monotonic() - max(start, self._progress)
+                    if idle >= self._wait:
                         break
                     self._wake.set()
-                    self._room.wait(min(left, 0.5))
+                    self._room.wait(min(self._wait - idle, 0.5))
             if len(self._points) <= self._maximum:
                 return
             reason = "buffer full (flusher too slow)" if self.healthy else "database unavailable"
@@ -221,7 +225,7 @@ class Buffer:
         the database refuses raise Refused; an unavailable database keeps the
         point for the flusher.
         """
-        point = (model, value, ns, dimensions)
+        point = (model._point_key, value, ns, dimensions)
         alias = self._alias
         if dimensions:
             _check_related_rows(model, dimensions, alias)
@@ -280,9 +284,11 @@ class Buffer:
                 if not batch:
                     break
                 del points[: len(batch)]
+                self._progress = time.monotonic()
                 with self._room:
                     self._room.notify_all()
                 done, unwritten = self._write(batch, alias)
+                self._progress = time.monotonic()
                 written += done
                 self.written += done
                 if unwritten:
@@ -334,7 +340,8 @@ class Buffer:
 
     def _reject(self, point: Point, exc: BaseException) -> None:
         """Give up on a point the database refuses, and say which one."""
-        model, value, ns, dimensions = point
+        key, value, ns, dimensions = point
+        model = MODELS[key]
         reason = _reason(exc)
         self._count_rejected(1, reason)
         logger.error(
@@ -355,12 +362,12 @@ class Buffer:
         self, part: list[Point], alias: str, parts: list[list[Point]] | None = None
     ) -> bool:
         """Reject the points whose tables are missing; requeue the rest. Return True if any."""
-        missing = _missing_tables({point[0] for point in part}, alias)
+        missing = _missing_tables({MODELS[point[0]] for point in part}, alias)
         if not missing:
             return False
         kept = []
         for point in part:
-            table = missing.get(point[0])
+            table = missing.get(MODELS[point[0]])
             if table is None:
                 kept.append(point)
                 continue
@@ -373,7 +380,7 @@ class Buffer:
                     "(for your monitor models) and `python manage.py migrate`. Its points are "
                     "rejected and counted in monitor.stats()['rejected_reasons']['no table']; "
                     "this is said once per process.",
-                    point[0]._meta.label,
+                    MODELS[point[0]]._meta.label,
                     table,
                     alias,
                 )

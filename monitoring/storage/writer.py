@@ -29,7 +29,14 @@ if TYPE_CHECKING:
 
     from monitoring.models import MonitorBase
 
-__all__ = ["SUPPORTED_VENDORS", "apply_rollups", "created_text", "write_points"]
+__all__ = [
+    "MODELS",
+    "SUPPORTED_VENDORS",
+    "apply_rollups",
+    "created_text",
+    "register_model",
+    "write_points",
+]
 
 #: Database backends whose SQL the upserts are written in.
 SUPPORTED_VENDORS = ("sqlite", "postgresql")
@@ -210,8 +217,20 @@ def _psycopg3() -> bool:
     return True
 
 
+#: Every monitor model class, at the index of its ``_point_key``. Buffered points
+#: hold that integer, not the class: a tuple of plain values is left alone by the
+#: garbage collector, which otherwise rescans a big buffer over and over.
+MODELS: list[type] = []
+
+
+def register_model(model: type) -> int:
+    """Return the key buffered points of ``model`` carry (called when the class is made)."""
+    MODELS.append(model)
+    return len(MODELS) - 1
+
+
 def write_points(points: Iterable[tuple], using: str) -> None:
-    """Write (model, value, time_ns, dimension values) points to ``using`` in one transaction.
+    """Write (model key, value, time_ns, dimension values) points to ``using`` in one transaction.
 
     Every point becomes a raw row of its model. The points of a registered
     model also go into its monitor's rollups; a model that no monitor uses
@@ -222,7 +241,7 @@ def write_points(points: Iterable[tuple], using: str) -> None:
     from monitoring.register import monitor
 
     connection = connections[using]
-    groups: dict[type, list[tuple]] = {}
+    groups: dict[int, list[tuple]] = {}
     for point in points:
         group = groups.get(point[0])
         if group is None:
@@ -232,7 +251,8 @@ def write_points(points: Iterable[tuple], using: str) -> None:
     copy = _use_copy(connection)
     raw: list[tuple[_RawTable, list[tuple]]] = []
     rollups: list[tuple[str, Aggregator]] = []
-    for model, group in groups.items():
+    for key, group in groups.items():
+        model = MODELS[key]
         table = _RawTable(model, connection)
         handle = monitor.get_for_model(model)
         if table.dimensions:
