@@ -532,3 +532,20 @@ def test_importing_the_write_path_registers_no_hooks():
         [sys.executable, "-c", code], env=worker_env(), capture_output=True, text=True, timeout=60
     )
     assert result.stdout.split() == ["0", "1", "False"], result.stderr
+
+
+@pytestmark_buffered
+def test_the_exit_message_names_the_real_reason_for_lost_points(buffered, caplog):
+    for _ in range(4):
+        monitor.get("user_count").add(1, at=T0)
+    with database_down(), caplog.at_level(logging.ERROR, logger="monitoring.storage"):
+        buffered.flush_at_exit()
+    assert "lost 4 data points at exit: the database stayed unavailable" in caplog.text
+    assert "unable to open database file" in caplog.text or "connection" in caplog.text
+    buffered.reset()
+    caplog.clear()
+    monitor.get("user_count").add(1, at=T0)
+    with caplog.at_level(logging.ERROR, logger="monitoring.storage"):
+        buffered.flush_at_exit()
+    assert "lost" not in caplog.text  # every flush succeeded: nothing to blame
+    assert MonitorUserCount.objects.count() == 1
