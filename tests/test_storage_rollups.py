@@ -186,7 +186,7 @@ shipment_points = st.lists(
         st.integers(-5, 5),
         spellings,
         st.integers(0, 2),
-        st.integers(-(2**31), 2**31),
+        st.integers(-(2**31), 2**31 - 1),
         st.floats(allow_nan=False, allow_infinity=False, width=32),
     ),
     max_size=15,
