@@ -356,8 +356,12 @@ def _clean_dimension(model: type, field: models.Field, value: Any) -> Any:
         value = field.clean(value, None)
     except ValidationError as exc:
         raise _dimension_error(model, name, value, "; ".join(exc.messages)) from None
-    if isinstance(value, float) and not math.isfinite(value):
-        raise _dimension_error(model, name, value, "NaN and infinity cannot be stored")
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise _dimension_error(model, name, value, "NaN and infinity cannot be stored")
+        if value == 0:
+            value = 0.0  # one value, one key: -0.0 is 0.0
+
     # PostgreSQL refuses NUL in text; refuse it here, where the caller sees it.
     if isinstance(value, str) and "\x00" in value:
         raise _dimension_error(model, name, value, "null characters are not allowed")

@@ -325,3 +325,11 @@ def test_a_full_buffer_drops_only_after_the_flusher_made_no_progress_for_the_wai
         assert stats["dropped_reasons"] == {"buffer full (flusher too slow)": 2}
         monitor.flush()
     assert MonitorUserCount.objects.count() == 5
+
+
+def test_minus_zero_is_zero_in_raw_rows_and_rollup_keys(customer_orders):
+    customer_orders.add(1, at=T0, weight=-0.0)
+    customer_orders.add(1, at=T0, weight=0.0)
+    assert customer_rollups(customer_orders) == {'{"customer":null,"weight":0.0}': 2}
+    weights = customer_orders.objects.values_list("weight", flat=True)
+    assert [math.copysign(1, w) for w in weights] == [1, 1]

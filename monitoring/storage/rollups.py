@@ -74,6 +74,8 @@ def dimension_value(field: models.Field, value: Any) -> Any:
     """Return ``value`` of a dimension as it goes into a rollup key (JSON-able)."""
     if field.is_relation and isinstance(value, models.Model):
         value = value.pk
+    if isinstance(value, float) and value == 0:
+        return 0.0  # -0.0 is the same value; SQLite even stores it as 0.0
     if value is None or isinstance(value, (str, int, float, bool)):
         return value
     return str(value)
