@@ -98,7 +98,7 @@ def backend_cpu(pid: int) -> float:
 
 
 def bench_event_cost(calls: int, rounds: int, model) -> tuple[list[float], list[float]]:
-    """Process CPU and server CPU (PostgreSQL backend) per event, flush included.
+    """Process CPU and server CPU (PostgreSQL backend; SQLite: none) per event, flush included.
 
     The background thread never runs: the main thread flushes, so its
     backend is the one that did all the server work of the flush.
@@ -119,16 +119,19 @@ def bench_event_cost(calls: int, rounds: int, model) -> tuple[list[float], list[
     with override_settings(**settings):
         for _ in range(rounds):
             buffer.reset()
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_backend_pid()")
-                pid = cursor.fetchone()[0]
+            pid = None
+            if connection.vendor == "postgresql":
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT pg_backend_pid()")
+                    pid = cursor.fetchone()[0]
             gc.collect()
-            server_start, start = backend_cpu(pid), time.process_time()
+            server_start = backend_cpu(pid) if pid else 0.0
+            start = time.process_time()
             for _ in range(calls):
                 add(1)
             assert monitor.flush() == calls
             client.append(per_call(time.process_time() - start, calls))
-            server.append(per_call(backend_cpu(pid) - server_start, calls))
+            server.append(per_call(backend_cpu(pid) - server_start, calls) if pid else 0.0)
     buffer.reset()
     return client, server
 
@@ -546,7 +549,9 @@ def main() -> None:
 
         prom_1 = bench_prometheus(calls, 1)
         prom_50 = bench_prometheus(calls, 50)
-        add_1, stats_1, cpu_1 = bench_add(calls, one)
+        event_model = make_models(1, "BenchEvent")[0]
+        event_cpu, _ = bench_event_cost(20_000 if args.quick else 200_000, 5, event_model)
+        add_1, stats_1, _ = bench_add(calls, one)
         add_50, stats_50, _ = bench_add(calls, fifty)
         request = bench_request(100 if args.quick else 1000, 5)
         from django.db import connection as main_connection
@@ -583,8 +588,8 @@ def main() -> None:
         f"{verdict(extra <= 10 and request['queries'] == 0)}"
     )
     print(
-        f"  total process CPU per event, flush included, 1 monitor: {cpu_1:.2f} µs; "
-        f"target <= 4 µs: {verdict(cpu_1 <= 4)}"
+        f"  total process CPU per event, flush included (add(1) then flush, 5 rounds): "
+        f"{spread(event_cpu)} µs; target <= 4 µs: {verdict(statistics.median(event_cpu) <= 4)}"
     )
     added, dropped, rejected, rss_mb = burst[0]
     print(
