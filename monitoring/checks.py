@@ -264,11 +264,15 @@ def check_storage_settings(app_configs: Any = None, **kwargs: Any) -> list:
                     id="monitoring.E005",
                 )
             )
-    if not isinstance(conf.BUFFER, bool) or not _positive_number(conf.FLUSH_INTERVAL):
+    wait = conf.BUFFER_WAIT
+    wait_ok = isinstance(wait, (int, float)) and not isinstance(wait, bool) and wait >= 0
+    interval_ok = _positive_number(conf.FLUSH_INTERVAL)
+    if not isinstance(conf.BUFFER, bool) or not interval_ok or not wait_ok:
         messages.append(
             Error(
-                f"MONITORING_BUFFER must be True or False and MONITORING_FLUSH_INTERVAL a "
-                f"positive number of seconds; got {conf.BUFFER!r} and {conf.FLUSH_INTERVAL!r}.",
+                f"MONITORING_BUFFER must be True or False, MONITORING_FLUSH_INTERVAL a "
+                f"positive number of seconds and MONITORING_BUFFER_WAIT a number of seconds "
+                f"from 0; got {conf.BUFFER!r}, {conf.FLUSH_INTERVAL!r} and {wait!r}.",
                 id="monitoring.E006",
             )
         )

@@ -116,7 +116,7 @@ def worker_env(**extra):
 
 @pytest.fixture
 def freeze_now(monkeypatch):
-    """Return a function that pins ``django.utils.timezone.now()`` to an aware moment.
+    """Return a function that pins ``django.utils.timezone.now()`` and add()'s clock to a moment.
 
     With USE_TZ off, now() answers the moment as a naive time in TIME_ZONE, as
     Django does (it sets the process zone from TIME_ZONE). Log a test client in
@@ -136,6 +136,15 @@ def freeze_now(monkeypatch):
             return timezone.make_naive(moment, zoneinfo.ZoneInfo(settings.TIME_ZONE))
 
         monkeypatch.setattr(timezone, "now", now)
+        # add() without ``at`` reads the clock itself, in nanoseconds.
+        import monitoring.models
+
+        ns = (
+            (moment - dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc))
+            // dt.timedelta(microseconds=1)
+            * 1000
+        )
+        monkeypatch.setattr(monitoring.models, "_time_ns", lambda: ns)
         return moment
 
     return freeze
