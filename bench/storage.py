@@ -14,6 +14,20 @@ Everything runs against a fresh SQLite file in a temporary directory:
    resolution, against Django's ``TruncHour``/``TruncDay`` + ``Sum`` over the
    raw rows (target at most 1/400 of that time).
 3. Peak memory (tracemalloc) while ``add()`` runs at 1M calls per minute.
+4. The targets of issue #8, each against a baseline measured in the same run:
+   the extra worker time of a view that calls ``add(1)`` once against the
+   same view without it (test client, 5 interleaved rounds, median and
+   range) and the queries on the request's thread; caller-thread CPU of
+   ``add(1)`` and ``add(1, plan='pro')`` against ``Counter.inc()`` (5
+   interleaved rounds); total process CPU per event, flush included; 1M
+   ``add()`` in one loop in a child process, then exit (rows stored, peak RSS
+   growth); 4 child processes adding flat out for 30 s (rows persisted per
+   second until the last one exited, points dropped).
+
+``--postgres`` measures the PostgreSQL rows of that table instead (process
+and server CPU per event, the request path, 4 processes flat out) on the
+server the usual PG* variables name, in a scratch database it creates and
+drops.
 """
 
 from __future__ import annotations
@@ -28,6 +42,7 @@ import tempfile
 import time
 import tracemalloc
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -44,6 +59,134 @@ def setup_django(directory: str) -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
+
+
+def setup_postgres() -> str:
+    """Create a scratch database on the PG* server, point Django at it, migrate; return its name."""
+    import psycopg
+
+    name = f"monitoring_bench_{os.getpid()}"
+    with psycopg.connect(dbname=os.environ.get("PGDATABASE", "postgres"), autocommit=True) as db:
+        db.execute(f'CREATE DATABASE "{name}"')
+    os.environ["PGDATABASE"] = name
+    os.environ["MONITORING_TEST_DB"] = "postgres"
+    os.environ["DJANGO_SETTINGS_MODULE"] = "test_app.settings"
+    os.environ["DJANGO_DEBUG"] = "0"
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    return name
+
+
+def drop_postgres(name: str) -> None:
+    import psycopg
+    from django.db import connections
+
+    connections.close_all()
+    with psycopg.connect(dbname="postgres", autocommit=True) as db:
+        db.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+
+
+def backend_cpu(pid: int) -> float:
+    """Return the CPU seconds a PostgreSQL backend process has used (Linux /proc)."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def bench_event_cost(calls: int, rounds: int, model) -> tuple[list[float], list[float]]:
+    """Process CPU and server CPU (PostgreSQL backend; SQLite: none) per event, flush included.
+
+    The background thread never runs: the main thread flushes, so its
+    backend is the one that did all the server work of the flush.
+    """
+    from django.db import connection
+    from django.test.utils import override_settings
+
+    from monitoring.register import monitor
+    from monitoring.storage import buffer
+
+    add = monitor.get_for_model(model).add
+    client, server = [], []
+    settings = {
+        "MONITORING_BUFFER_MAX": calls + 1,
+        "MONITORING_BUFFER_SIZE": calls + 1,
+        "MONITORING_FLUSH_INTERVAL": 3600,
+    }
+    with override_settings(**settings):
+        for _ in range(rounds):
+            buffer.reset()
+            pid = None
+            if connection.vendor == "postgresql":
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT pg_backend_pid()")
+                    pid = cursor.fetchone()[0]
+            gc.collect()
+            server_start = backend_cpu(pid) if pid else 0.0
+            start = time.process_time()
+            for _ in range(calls):
+                add(1)
+            assert monitor.flush() == calls
+            client.append(per_call(time.process_time() - start, calls))
+            server.append(per_call(backend_cpu(pid) - server_start, calls) if pid else 0.0)
+    buffer.reset()
+    return client, server
+
+
+def main_postgres(quick: bool) -> None:
+    """Measure the PostgreSQL rows of issue #8's table on the server the PG* variables name."""
+    name = setup_postgres()
+    try:
+        import django
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW server_version")
+            version = cursor.fetchone()[0]
+        print(
+            f"django-monitoring storage benchmark, PostgreSQL rows: Python "
+            f"{sys.version.split()[0]}, Django {django.get_version()}, PostgreSQL {version} "
+            f"on {os.environ.get('PGHOST', 'localhost')}, {os.cpu_count()} CPUs"
+        )
+        model = make_models(1, "BenchPg")[0]
+        calls = 20_000 if quick else 200_000
+        client, server = bench_event_cost(calls, 5, model)
+        request = bench_request(100 if quick else 1000, 5)
+        from test_app.models import MonitorUserCount
+
+        MonitorUserCount.objects.all()._raw_delete("default")  # the request bench's points
+        connection.close()
+        flat_seconds = 3.0 if quick else 30.0
+        flat_s, flat = run_children("flat", flat_seconds, 4)
+        flat_rows = MonitorUserCount.objects.count()
+        print()
+        print("Targets of issue #8 on PostgreSQL (5 rounds: median (min-max))")
+        print(
+            f"  per event, flush included ({calls:,} add(1) then flush, COPY): process CPU "
+            f"{spread(client)} µs, target <= 2: {verdict(statistics.median(client) <= 2)}; "
+            f"server CPU {spread(server)} µs, target <= 4: "
+            f"{verdict(statistics.median(server) <= 4)}"
+        )
+        extra = statistics.median(request["extra"])
+        print(
+            f"  view calling add(1) once vs without: extra {spread(request['extra'])} µs over "
+            f"{spread(request['plain'])} µs, {request['queries']} queries on the request "
+            f"thread; target <= +10 µs, no I/O: {verdict(extra <= 10 and not request['queries'])}"
+        )
+        flat_added = sum(r[0] for r in flat)
+        flat_dropped = sum(r[1] for r in flat)
+        rate = flat_rows / flat_s
+        print(
+            f"  4 processes adding flat out for {flat_seconds:.0f} s: {flat_rows:,} of "
+            f"{flat_added:,.0f} persisted ({rate:,.0f}/s until the last exited), "
+            f"{flat_dropped:.0f} dropped; target >= 100k/s, 0 dropped: "
+            f"{verdict(rate >= 100_000 and flat_dropped == 0 and flat_rows == flat_added)}"
+        )
+    finally:
+        drop_postgres(name)
 
 
 def make_models(count: int, prefix: str) -> list:
@@ -88,7 +231,7 @@ def bench_prometheus(calls: int, monitors: int) -> float:
     return per_call(time.perf_counter() - start, calls)
 
 
-def bench_add(calls: int, models: list) -> tuple[float, dict]:
+def bench_add(calls: int, models: list) -> tuple[float, dict, float]:
     from django.test.utils import override_settings
 
     from monitoring.register import monitor
@@ -101,6 +244,7 @@ def bench_add(calls: int, models: list) -> tuple[float, dict]:
     # A tight loop adds faster than one process can write, so let the buffer hold
     # every call: the time then includes writing all of them, none dropped.
     with override_settings(MONITORING_BUFFER_MAX=calls + 1):
+        cpu_start = time.process_time()
         start = time.perf_counter()
         if len(adds) == 1:
             add = adds[0]
@@ -112,11 +256,152 @@ def bench_add(calls: int, models: list) -> tuple[float, dict]:
                 adds[i % count]()
         monitor.flush()
         elapsed = time.perf_counter() - start
+        cpu = time.process_time() - cpu_start
     stats = buffer.stats()
     buffer.reset()
     written = sum(model.objects.count() for model in models)
     assert written + stats["dropped"] == calls, (written, stats)
-    return per_call(elapsed, calls), stats
+    return per_call(elapsed, calls), stats, per_call(cpu, calls)
+
+
+def bench_caller_cpu(calls: int, rounds: int, model, plan_model) -> dict[str, list[float]]:
+    """Caller-thread CPU per call (µs) of add(1), add(1, plan='pro') and Counter.inc().
+
+    Interleaved rounds, measured with time.thread_time(): the flusher's work on
+    its own thread is not counted, which is what the caller pays.
+    """
+    from django.test.utils import override_settings
+    from prometheus_client import CollectorRegistry, Counter
+
+    from monitoring.register import monitor
+    from monitoring.storage import buffer
+
+    inc = Counter("bench_cpu", "bench", registry=CollectorRegistry()).inc
+    add = monitor.get_for_model(model).add
+    add_plan = monitor.get_for_model(plan_model).add
+    cases = {
+        "inc": lambda: [inc() for _ in range(calls)],
+        "add(1)": lambda: [add(1) for _ in range(calls)],
+        "add(1, plan='pro')": lambda: [add_plan(1, plan="pro") for _ in range(calls)],
+    }
+    results: dict[str, list[float]] = {name: [] for name in cases}
+    with override_settings(MONITORING_BUFFER_MAX=calls * 3 + 1, MONITORING_BUFFER_SIZE=calls * 3):
+        for _ in range(rounds):
+            for name, run in cases.items():
+                gc.collect()
+                start = time.thread_time()
+                run()
+                results[name].append((time.thread_time() - start) / calls * 1e6)
+            monitor.flush()
+    buffer.reset()
+    return results
+
+
+def spread(values: list[float]) -> str:
+    return f"{statistics.median(values):.3f} ({min(values):.3f}-{max(values):.3f})"
+
+
+def bench_request(requests: int, rounds: int) -> dict[str, Any]:
+    """Worker time of a view that calls add(1) once against the same view without it.
+
+    Django's test client, buffered mode (the default), interleaved rounds;
+    also counts the queries run on the request's thread (target: none).
+    """
+    import types
+
+    from django.db import connection
+    from django.http import HttpResponse
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext, override_settings
+    from django.urls import path
+
+    from monitoring.register import monitor
+    from monitoring.storage import buffer
+
+    handle = monitor.get("user_count")
+
+    def with_add(request):
+        handle.add(1)
+        return HttpResponse("ok")
+
+    def without(request):
+        return HttpResponse("ok")
+
+    urls = types.ModuleType("bench_urls")
+    urls.urlpatterns = [path("add/", with_add), path("plain/", without)]
+    client = Client()
+    results: dict[str, list[float]] = {"plain": [], "add": []}
+    buffer.reset()
+    with override_settings(ROOT_URLCONF=urls):
+        for name in ("plain", "add"):  # warm up
+            client.get(f"/{name}/")
+        with CaptureQueriesContext(connection) as queries:
+            for _ in range(50):
+                client.get("/add/")
+        for _ in range(rounds):
+            for name in ("plain", "add"):
+                times = []
+                for _ in range(requests):
+                    start = time.perf_counter()
+                    client.get(f"/{name}/")
+                    times.append(time.perf_counter() - start)
+                results[name].append(statistics.median(times) * 1e6)
+        monitor.flush()
+    buffer.reset()
+    extra = [a - p for a, p in zip(results["add"], results["plain"], strict=True)]
+    return {"extra": extra, "plain": results["plain"], "queries": len(queries)}
+
+
+CHILD = """
+import os, resource, sys, time
+sys.path.insert(0, {root!r})
+os.environ["DJANGO_SETTINGS_MODULE"] = "test_app.settings"
+import django
+django.setup()
+from monitoring.register import monitor
+from monitoring.storage import stats
+mode, amount = sys.argv[1], float(sys.argv[2])
+add = monitor.get("user_count").add
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+added = 0
+if mode == "burst":
+    for _ in range(int(amount)):
+        add(1)
+    added = int(amount)
+else:
+    end = time.monotonic() + amount
+    while time.monotonic() < end:
+        for _ in range(1000):
+            add(1)
+        added += 1000
+monitor.flush()
+s = stats()
+after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(added, s["dropped"], s["rejected"], (after - before) / 1024, flush=True)
+"""
+
+
+def run_children(mode: str, amount: float, processes: int) -> tuple[float, list[list[float]]]:
+    """Run ``processes`` children adding to user_count; return (seconds, their reports)."""
+    import subprocess
+
+    code = CHILD.format(root=str(ROOT))
+    env = {**os.environ, "DJANGO_DEBUG": "0"}
+    start = time.perf_counter()
+    children = [
+        subprocess.Popen(
+            [sys.executable, "-c", code, mode, str(amount)],
+            env=env,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(processes)
+    ]
+    reports = []
+    for child in children:
+        out, _ = child.communicate(timeout=900)
+        reports.append([float(x) for x in out.split()])
+    return time.perf_counter() - start, reports
 
 
 def bench_naive_create(calls: int, model) -> float:
@@ -133,11 +418,12 @@ def fill_chart_monitor(events: int, model, name: str, end: dt.datetime) -> None:
     from monitoring.conf import conf
     from monitoring.storage.writer import write_points
 
-    span = dt.timedelta(days=90).total_seconds()
+    span_ns = 90 * 86400 * 10**9
+    end_ns = int(end.timestamp() * 10**9)
     chunk = 50_000
     for first in range(0, events, chunk):
         points = [
-            (model, 1, end - dt.timedelta(seconds=span * (i + 0.5) / events), {})
+            (model._point_key, 1, end_ns - span_ns * (2 * i + 1) // (2 * events), None)
             for i in range(first, min(first + chunk, events))
         ]
         write_points(points, conf.DATABASE)
@@ -225,7 +511,16 @@ def verdict(ok: bool) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="Small sizes: a smoke run.")
+    parser.add_argument(
+        "--postgres",
+        action="store_true",
+        help="Measure the PostgreSQL rows instead, on the server the PG* variables name "
+        "(a scratch database is created and dropped).",
+    )
     args = parser.parse_args()
+    if args.postgres:
+        main_postgres(args.quick)
+        return
     calls = 20_000 if args.quick else 1_000_000
     naive_calls = 300 if args.quick else 3_000
     events = 20_000 if args.quick else 1_000_000
@@ -247,11 +542,33 @@ def main() -> None:
         naive_model = make_models(1, "BenchNaive")[0]
         chart_model = make_models(1, "BenchChart")[0]
         memory_model = make_models(1, "BenchMemory")[0]
+        from test_app.models import MonitorOrderCount
+
+        cpu_model = make_models(1, "BenchCpu")[0]
+        cpu = bench_caller_cpu(20_000 if args.quick else 200_000, 5, cpu_model, MonitorOrderCount)
 
         prom_1 = bench_prometheus(calls, 1)
         prom_50 = bench_prometheus(calls, 50)
-        add_1, stats_1 = bench_add(calls, one)
-        add_50, stats_50 = bench_add(calls, fifty)
+        event_model = make_models(1, "BenchEvent")[0]
+        event_cpu, _ = bench_event_cost(20_000 if args.quick else 200_000, 5, event_model)
+        add_1, stats_1, _ = bench_add(calls, one)
+        add_50, stats_50, _ = bench_add(calls, fifty)
+        request = bench_request(100 if args.quick else 1000, 5)
+        from django.db import connection as main_connection
+
+        from test_app.models import MonitorUserCount
+
+        MonitorUserCount.objects.all()._raw_delete("default")  # the request bench's points
+        main_connection.close()  # the children write to the same file
+        burst_n = 100_000 if args.quick else 1_000_000
+        burst_s, burst = run_children("burst", burst_n, 1)
+
+        burst_rows = MonitorUserCount.objects.count()
+        MonitorUserCount.objects.all()._raw_delete("default")
+        main_connection.close()
+        flat_seconds = 3.0 if args.quick else 30.0
+        flat_s, flat = run_children("flat", flat_seconds, 4)
+        flat_rows = MonitorUserCount.objects.count()
         naive = bench_naive_create(naive_calls, naive_model)
         chart = bench_chart(events, chart_model, "benchchart-0", naive_repeat)
         peak_mb, memory_added, memory_stats = bench_memory(memory_seconds, 1_000_000, memory_model)
@@ -261,6 +578,47 @@ def main() -> None:
             "--quick: a smoke run; its sizes are too small to judge the targets "
             "(the full run's figures are in docs/performance.rst)."
         )
+    print()
+    print("Targets of issue #8 (SQLite file; PostgreSQL rows: bench/storage.py --postgres)")
+    extra = statistics.median(request["extra"])
+    print(
+        f"  view calling add(1) once vs the same view without it: extra worker time "
+        f"{spread(request['extra'])} µs over {spread(request['plain'])} µs, "
+        f"{request['queries']} queries on the request thread; target <= +10 µs, no I/O: "
+        f"{verdict(extra <= 10 and request['queries'] == 0)}"
+    )
+    print(
+        f"  total process CPU per event, flush included (add(1) then flush, 5 rounds): "
+        f"{spread(event_cpu)} µs; target <= 4 µs: {verdict(statistics.median(event_cpu) <= 4)}"
+    )
+    added, dropped, rejected, rss_mb = burst[0]
+    print(
+        f"  {burst_n:,} add() in one loop, then exit: {burst_rows:,} stored, "
+        f"{dropped:.0f} dropped, peak RSS growth {rss_mb:.1f} MB in {burst_s:.1f} s; "
+        f"target all stored, <= 64 MB: "
+        f"{verdict(burst_rows == burst_n and rss_mb <= 64)}"
+    )
+    flat_added = sum(r[0] for r in flat)
+    flat_dropped = sum(r[1] for r in flat)
+    rate = flat_rows / flat_s
+    print(
+        f"  4 processes adding flat out for {flat_seconds:.0f} s: {flat_rows:,} of "
+        f"{flat_added:,.0f} persisted ({rate:,.0f}/s until the last exited), "
+        f"{flat_dropped:.0f} dropped; target >= 100k/s, 0 dropped: "
+        f"{verdict(rate >= 100_000 and flat_dropped == 0 and flat_rows == flat_added)}"
+    )
+    print()
+    print("Caller-thread CPU per call (time.thread_time), 5 interleaved rounds: median (min-max)")
+    for name, values in cpu.items():
+        ratios = [v / i for v, i in zip(values, cpu["inc"], strict=True)]
+        target = {"add(1)": 2, "add(1, plan='pro')": 4}.get(name)
+        verdict_text = (
+            f"ratio {spread(ratios)}x, target <= {target}x: "
+            f"{verdict(statistics.median(ratios) <= target)}"
+            if target
+            else "baseline"
+        )
+        print(f"  {name:<22}{spread(values):>28} µs  {verdict_text}")
     print()
     print(
         f"add(): {calls:,} calls in a tight loop, flush to the SQLite file included "

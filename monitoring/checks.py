@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import sys
+from importlib import import_module
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.checks import Error, Tags, Warning, register
 from django.db import DatabaseError, connections, router
 from django.db.migrations.loader import MigrationLoader
-from django.urls import NoReverseMatch, reverse
+from django.shortcuts import resolve_url
+from django.urls import NoReverseMatch, Resolver404, get_script_prefix, resolve, reverse
+from django.utils.functional import Promise
 
 from monitoring.conf import conf
 from monitoring.register import monitor
@@ -63,11 +68,76 @@ def check_urls(app_configs: Any = None, **kwargs: Any) -> list:
     return []
 
 
+def _running_command(name: str) -> bool:
+    """Return True if the management command ``name`` (or a subclass of it) runs these checks.
+
+    Django tells a check nothing about who runs it, but the command object is
+    on the call stack (``BaseCommand.check()`` runs the checks), whether it
+    came from ``manage.py`` or from ``call_command()``. A check uses this so
+    as not to tell people to run the very command that is printing it.
+    """
+    command = import_module(f"django.core.management.commands.{name}").Command
+    frame = sys._getframe(1)
+    while frame is not None:
+        if isinstance(frame.f_locals.get("self"), command):
+            return True
+        frame = frame.f_back
+    return False
+
+
+def _resolves(path: str) -> bool:
+    """Return True if the URL path ``path`` matches a pattern of ROOT_URLCONF."""
+    prefix = get_script_prefix()
+    if prefix != "/" and path.startswith(prefix):
+        path = "/" + path[len(prefix) :]
+    try:
+        resolve(path)
+    except Resolver404:
+        # i18n_patterns: LocaleMiddleware redirects /login/ to /en/login/.
+        try:
+            resolve(f"/{settings.LANGUAGE_CODE}{path}")
+        except Resolver404:
+            return False
+    return True
+
+
+@register(Tags.urls)
+def check_login_url(app_configs: Any = None, **kwargs: Any) -> list:
+    """Warn when LOGIN_URL leads nowhere, so anonymous visitors of the dashboard get a 404."""
+    try:
+        reverse("monitoring:dashboard")
+    except NoReverseMatch:
+        return []  # nobody reaches the dashboard to be sent anywhere; W002 says so
+    try:
+        url = str(resolve_url(settings.LOGIN_URL))
+    except (NoReverseMatch, TypeError):  # TypeError: LOGIN_URL = None
+        url = None
+    if url is not None:
+        parts = urlsplit(url)
+        if parts.scheme or parts.netloc or _resolves(parts.path or "/"):
+            return []  # another site logs people in, or a view of this one does
+    # The repr of a reverse_lazy() that finds nothing would raise NoReverseMatch.
+    lazy = isinstance(settings.LOGIN_URL, Promise)
+    shown = "a reverse_lazy() URL" if lazy else repr(settings.LOGIN_URL)
+    return [
+        Warning(
+            f"LOGIN_URL ({shown}) does not resolve, so visitors of the "
+            f"dashboard who are not logged in are sent to a page that does not exist.",
+            hint=(
+                'Set LOGIN_URL = "admin:login" to use the admin\'s login page, or include '
+                'a login view, e.g. path("accounts/", include("django.contrib.auth.urls")).'
+            ),
+            id="monitoring.W007",
+        )
+    ]
+
+
 @register(Tags.models)
 def check_models_migrated(app_configs: Any = None, **kwargs: Any) -> list:
     """Warn about registered models that no migration creates.
 
-    A warning, not an error: ``makemigrations`` runs this check before it writes one.
+    A warning, not an error, and silent while ``makemigrations`` runs: that
+    command runs the checks before it writes the missing migration.
     """
     loader = MigrationLoader(None, ignore_no_migrations=True)
     state = loader.project_state()
@@ -84,14 +154,17 @@ def check_models_migrated(app_configs: Any = None, **kwargs: Any) -> list:
                     id="monitoring.W003",
                 )
             )
+    if messages and _running_command("makemigrations"):
+        return []
     return messages
 
 
 @register(Tags.database)
 def check_tables_exist(app_configs: Any = None, databases: Any = None, **kwargs: Any) -> list:
-    """Warn about registered models whose table is missing (``check --database``, ``migrate``).
+    """Warn about registered models whose table is missing (``check --database``).
 
-    A warning, not an error: ``migrate`` runs this check before it creates the tables.
+    A warning, not an error, and silent while ``migrate`` runs: that command
+    runs the checks before it creates the tables.
     """
     if not databases:
         return []
@@ -120,6 +193,8 @@ def check_tables_exist(app_configs: Any = None, databases: Any = None, **kwargs:
                     id="monitoring.W004",
                 )
             )
+    if messages and _running_command("migrate"):
+        return []
     return messages
 
 
@@ -189,11 +264,15 @@ def check_storage_settings(app_configs: Any = None, **kwargs: Any) -> list:
                     id="monitoring.E005",
                 )
             )
-    if not isinstance(conf.BUFFER, bool) or not _positive_number(conf.FLUSH_INTERVAL):
+    wait = conf.BUFFER_WAIT
+    wait_ok = isinstance(wait, (int, float)) and not isinstance(wait, bool) and wait >= 0
+    interval_ok = _positive_number(conf.FLUSH_INTERVAL)
+    if not isinstance(conf.BUFFER, bool) or not interval_ok or not wait_ok:
         messages.append(
             Error(
-                f"MONITORING_BUFFER must be True or False and MONITORING_FLUSH_INTERVAL a "
-                f"positive number of seconds; got {conf.BUFFER!r} and {conf.FLUSH_INTERVAL!r}.",
+                f"MONITORING_BUFFER must be True or False, MONITORING_FLUSH_INTERVAL a "
+                f"positive number of seconds and MONITORING_BUFFER_WAIT a number of seconds "
+                f"from 0; got {conf.BUFFER!r}, {conf.FLUSH_INTERVAL!r} and {wait!r}.",
                 id="monitoring.E006",
             )
         )
@@ -264,8 +343,8 @@ def check_rollup_tables_exist(
     except DatabaseError:
         return []  # Django's own database checks report an unreachable database
     missing = [m._meta.db_table for m in (Rollup, RollupBin) if m._meta.db_table not in tables]
-    if not missing:
-        return []
+    if not missing or _running_command("migrate"):
+        return []  # migrate runs the checks before it creates the tables
     migrate = "python manage.py migrate" + ("" if alias == "default" else f" --database {alias}")
     return [
         Warning(

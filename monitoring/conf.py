@@ -24,8 +24,12 @@ DEFAULTS: dict[str, object] = {
     "MONITORING_FLUSH_INTERVAL": 5.0,
     # Points in the buffer that wake the background thread for an early flush.
     "MONITORING_BUFFER_SIZE": 5000,
-    # Points the buffer holds at most; add() drops (and counts) points past it.
+    # Points the buffer holds at most. Past it, add() waits for the flusher while the
+    # database accepts writes, and drops (and counts) points while it is unavailable.
     "MONITORING_BUFFER_MAX": 200_000,
+    # Seconds add() waits on a full buffer for the flusher to make progress before it
+    # drops the point.
+    "MONITORING_BUFFER_WAIT": 10.0,
     # Days to keep raw rows and each resolution of rollups; None keeps them forever.
     "MONITORING_RETENTION": {"raw": 30, "minute": 7, "hour": 400, "day": None},
     # Seconds between two automatic prunes by the background thread; None turns them off.
@@ -81,6 +85,10 @@ class Settings:
     @property
     def BUFFER_MAX(self) -> int:  # noqa: N802
         return getattr(settings, "MONITORING_BUFFER_MAX", DEFAULTS["MONITORING_BUFFER_MAX"])
+
+    @property
+    def BUFFER_WAIT(self) -> float:  # noqa: N802
+        return getattr(settings, "MONITORING_BUFFER_WAIT", DEFAULTS["MONITORING_BUFFER_WAIT"])
 
     @property
     def RETENTION(self) -> dict[str, int | None]:  # noqa: N802

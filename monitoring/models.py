@@ -12,10 +12,13 @@ a *dimension*: ``MonitorSignups.add(1, plan="pro")`` stores ``plan``.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import numbers
+import sys
 from datetime import datetime
 from decimal import Decimal
+from time import time_ns as _time_ns
 from typing import Any, ClassVar
 
 from django.conf import settings
@@ -23,12 +26,16 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
-from monitoring import storage
+from monitoring.buckets import site_timezone
+from monitoring.storage.buffer import buffer as _buffer
+from monitoring.storage.writer import register_model as _register_model
 
 __all__ = [
     "DurationBase",
+    "FloatMixin",
     "FloatValueBase",
     "IntegerCountBase",
+    "IntegerMixin",
     "IntegerValueBase",
     "MonitorBase",
     "Rollup",
@@ -45,6 +52,15 @@ _BIGINT_MAX = 2**63 - 1
 # The years add() accepts for ``at``.
 _EARLIEST_YEAR = 1900
 _LATEST_YEAR = 9000
+
+# Offsets databases refuse (PostgreSQL: beyond +-15:59).
+_LARGEST_OFFSET = dt.timedelta(hours=16)
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+_ONE_US = dt.timedelta(microseconds=1)
+
+# Where add() hands a validated point: the process's buffer (no hooks run at import).
+_record = _buffer.add
 
 # Field names that are part of every data point, so never dimensions.
 _BUILTIN_FIELDS = frozenset({"value", "created"})
@@ -64,9 +80,18 @@ class MonitorBase(models.Model):
     kind: ClassVar[str] = ""
     #: What ``add()`` records when called without a value; ``None`` means a value is required.
     default_value: ClassVar[int | float | None] = None
+    # Values of this type within these bounds need no cleaning (add()'s fast path).
+    _fast_type: ClassVar[type] = type(None)
+    _fast_min: ClassVar[int | float] = 0
+    _fast_max: ClassVar[int | float] = 0
 
     class Meta:
         abstract = True
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # What buffered points of this model carry instead of the class itself.
+        cls._point_key = _register_model(cls)
 
     def __str__(self) -> str:
         return f"{self.value} at {self.created:%Y-%m-%d %H:%M:%S}"
@@ -134,21 +159,32 @@ class MonitorBase(models.Model):
 
     @classmethod
     def clean_at(cls, at: datetime | None) -> datetime:
-        """Return when the point happened: ``at``, or now when ``at`` is None."""
+        """Return when the point happened: ``at``, or now when ``at`` is None.
+
+        Raise TypeError or ValueError for what no database would store: a
+        non-datetime, a naive datetime while ``USE_TZ`` is on, a UTC offset
+        of 16 hours or more, a year outside 1900-9000.
+        """
         if at is None:
             return timezone.now()
         if not isinstance(at, datetime):
             raise TypeError(
                 f"{cls.__name__}.add() needs a datetime for at, got {at!r} ({type(at).__name__})."
             )
+        offset = at.utcoffset()
+        if offset is not None and abs(offset) >= _LARGEST_OFFSET:
+            raise ValueError(
+                f"{cls.__name__}.add() got at={at.isoformat()}, whose UTC offset is "
+                f"{offset}; databases accept offsets below 16 hours."
+            )
         if settings.USE_TZ:
-            if timezone.is_naive(at):
+            if offset is None:
                 raise ValueError(
                     f"{cls.__name__}.add() got a naive datetime for at ({at.isoformat()}) "
                     f"while USE_TZ is True; pass an aware one, such as timezone.now()."
                 )
-        elif timezone.is_aware(at):
-            at = timezone.make_naive(at)
+        elif offset is not None:
+            at = timezone.make_naive(at, site_timezone())
         # Buckets are computed in UTC and in the site's zone: a time within a day of
         # datetime.min or .max would overflow there, long after add() returned.
         if not _EARLIEST_YEAR <= at.year <= _LATEST_YEAR:
@@ -159,45 +195,86 @@ class MonitorBase(models.Model):
         return at
 
     @classmethod
+    def _at_ns(cls, at: datetime) -> int:
+        """Return a validated ``at`` as Unix time in ns; naive means the site's time zone."""
+        at = cls.clean_at(at)
+        if at.tzinfo is None:
+            at = at.replace(tzinfo=site_timezone())
+        return (at - _EPOCH) // _ONE_US * 1000
+
+    @classmethod
     def clean_dimensions(cls, dimensions: dict[str, Any]) -> dict[str, Any]:
-        """Return the dimensions validated by their model fields, or raise TypeError/ValueError."""
-        dimension_fields = cls.dimension_fields()
-        if not dimensions and not dimension_fields:
+        """Return the dimensions validated by their model fields, or raise TypeError/ValueError.
+
+        A ForeignKey dimension comes back as the related row's key.
+        """
+        values = cls._dimension_values(dimensions)
+        if values is None:
             return {}
-        fields = {field.name: field for field in dimension_fields}
-        unknown = sorted(set(dimensions) - set(fields))
-        if unknown:
-            valid = ", ".join(repr(name) for name in fields) or "none"
-            raise TypeError(
-                f"{cls.__name__}.add() got unknown dimension(s) "
-                f"{', '.join(repr(name) for name in unknown)}; valid dimensions: {valid}."
-            )
-        cleaned = {}
-        for name, field in fields.items():
-            if name not in dimensions:
-                if not field.has_default() and not field.null:
+        return {
+            name: value
+            for name, value in zip(cls.dimension_names(), values, strict=True)
+            if name in dimensions
+        }
+
+    @classmethod
+    def _dimension_values(cls, dimensions: dict[str, Any]) -> tuple | None:
+        """Return every dimension's cleaned value in field order (defaults filled in).
+
+        Values of plain types are cleaned once and cached per field: most calls
+        repeat a few values, and a field's clean() costs more than the rest of add().
+        """
+        spec = _SPECS.get(cls)
+        if spec is None:
+            spec = _SPECS[cls] = _DimensionSpec(cls)
+        if not spec.fields:
+            if dimensions:
+                cls._unknown_dimensions(dimensions, spec)
+            return None
+        values = []
+        used = 0
+        for name, field, cache in spec.fields:
+            value = dimensions.get(name, _MISSING)
+            if value is _MISSING:
+                if field.has_default():
+                    values.append(_clean_dimension(cls, field, field.get_default()))
+                elif field.null:
+                    values.append(None)
+                else:
                     raise TypeError(
                         f"{cls.__name__}.add() is missing the dimension {name!r}, "
                         f"which has no default."
                     )
                 continue
-            value = dimensions[name]
-            if not field.is_relation:
+            used += 1
+            kind = value.__class__
+            if kind in _CACHEABLE:
+                key = (kind, value)
                 try:
-                    value = field.clean(value, None)
-                except ValidationError as exc:
-                    raise ValueError(
-                        f"{cls.__name__}.add() got an invalid value for dimension {name!r}: "
-                        f"{value!r} ({'; '.join(exc.messages)})"
-                    ) from None
-                # PostgreSQL refuses NUL in text; refuse it here, where the caller sees it.
-                if isinstance(value, str) and "\x00" in value:
-                    raise ValueError(
-                        f"{cls.__name__}.add() got an invalid value for dimension {name!r}: "
-                        f"{value!r} (null characters are not allowed)"
-                    )
-            cleaned[name] = value
-        return cleaned
+                    values.append(cache[key])
+                    continue
+                except KeyError:
+                    pass
+                cleaned = _clean_dimension(cls, field, value)
+                if len(cache) >= _CACHE_SIZE:
+                    cache.clear()
+                cache[key] = cleaned
+                values.append(cleaned)
+            else:
+                values.append(_clean_dimension(cls, field, value))
+        if used != len(dimensions):
+            cls._unknown_dimensions(dimensions, spec)
+        return tuple(values)
+
+    @classmethod
+    def _unknown_dimensions(cls, dimensions: dict[str, Any], spec: _DimensionSpec) -> None:
+        names = [name for name, _, _ in spec.fields]
+        unknown = sorted(set(dimensions) - set(names))
+        valid = ", ".join(repr(name) for name in names) or "none"
+        raise TypeError(
+            f"{cls.__name__}.add() got unknown dimension(s) "
+            f"{', '.join(repr(name) for name in unknown)}; valid dimensions: {valid}."
+        )
 
     # -- writing ------------------------------------------------------------
 
@@ -207,17 +284,145 @@ class MonitorBase(models.Model):
 
         ``value`` defaults to 1 for counts and is required for the other kinds;
         ``at`` defaults to now; keyword arguments set the model's dimensions.
+
+        The caller's thread only validates and captures value, time and
+        dimensions; everything else happens when the buffer is flushed.
         """
-        point_value = cls.clean_value(value)
-        point_at = cls.clean_at(at)
-        point_dimensions = cls.clean_dimensions(dimensions)
-        storage.record(cls, point_value, point_at, point_dimensions)
+        # The hot path: a plain number in range skips clean_value().
+        if not (value.__class__ is cls._fast_type and cls._fast_min <= value <= cls._fast_max):
+            value = cls.clean_value(value)
+        _record(
+            cls,
+            value,
+            _time_ns() if at is None else cls._at_ns(at),
+            cls._dimension_values(dimensions) if dimensions or cls not in _NO_DIMENSIONS else None,
+        )
 
 
-class _IntegerMixin:
+class _DimensionSpec:
+    """The dimension fields of a model with a cache of cleaned values per field."""
+
+    def __init__(self, model: type[MonitorBase]):
+        self.fields = [(field.name, field, {}) for field in model.dimension_fields()]
+        if not self.fields:
+            _NO_DIMENSIONS.add(model)
+
+
+# Per model: its dimension fields and caches. Filled on first use, never at import.
+_SPECS: dict[type, _DimensionSpec] = {}
+# Models known to have no dimensions: their add() without keywords skips the spec.
+_NO_DIMENSIONS: set[type] = set()
+# Types whose values are cached once cleaned: hashable, immutable, and compared with
+# their type so 1, 1.0 and True stay apart.
+_CACHEABLE = frozenset({str, int, float, bool, type(None)})
+# Cleaned values kept per field; past it the cache starts over.
+_CACHE_SIZE = 1024
+# Values a dimension never takes: they would be stored as their repr().
+_CONTAINERS = (list, tuple, dict, set, frozenset, bytes, bytearray)
+
+
+def _dimension_error(model: type, name: str, value: Any, problem: str) -> ValueError:
+    return ValueError(
+        f"{model.__name__}.add() got an invalid value for dimension {name!r}: {value!r} ({problem})"
+    )
+
+
+def _clean_dimension(model: type, field: models.Field, value: Any) -> Any:
+    """Return one dimension value as stored and rolled up, or raise ValueError.
+
+    One canonical value per meaning: ``"1"``, ``1`` and a saved instance with
+    pk 1 are the same customer, so they share a rollup key.
+    """
+    name = field.name
+    if value is None:
+        if field.null:
+            return None
+        raise _dimension_error(model, name, value, "this dimension is not nullable")
+    if isinstance(value, _CONTAINERS):
+        raise _dimension_error(model, name, value, f"a {type(value).__name__} is not a value")
+    if field.is_relation:
+        return _clean_related(model, field, value)
+    if isinstance(value, models.Model):
+        raise _dimension_error(model, name, value, "a model instance is not a value")
+    if isinstance(field, (models.IntegerField, models.FloatField)) and isinstance(value, bool):
+        raise _dimension_error(model, name, value, "True and False are not numbers")
+    if (
+        isinstance(field, models.IntegerField)
+        and isinstance(value, float)
+        and not value.is_integer()
+    ):
+        raise _dimension_error(model, name, value, "a whole number is needed")
+    try:
+        value = field.clean(value, None)
+    except ValidationError as exc:
+        raise _dimension_error(model, name, value, "; ".join(exc.messages)) from None
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise _dimension_error(model, name, value, "NaN and infinity cannot be stored")
+        if value == 0:
+            value = 0.0  # one value, one key: -0.0 is 0.0
+
+    # PostgreSQL refuses NUL in text; refuse it here, where the caller sees it.
+    if isinstance(value, str) and "\x00" in value:
+        raise _dimension_error(model, name, value, "null characters are not allowed")
+    return value
+
+
+def _clean_related(model: type, field: models.Field, value: Any) -> Any:
+    """Return a ForeignKey dimension as the related row's key: a saved instance or a key."""
+    name, related, target = field.name, field.related_model, field.target_field
+    if isinstance(value, models.Model):
+        if not isinstance(value, related):
+            raise _dimension_error(
+                model, name, value, f"an instance of {related._meta.label} is needed"
+            )
+        if value._state.adding or value.pk is None:
+            raise _dimension_error(model, name, value, "the instance is not saved")
+        value = getattr(value, target.attname)
+    if isinstance(value, (bool, float, Decimal)):
+        raise _dimension_error(
+            model, name, value, f"a key of {related._meta.label} or a saved instance is needed"
+        )
+    if isinstance(target, (models.IntegerField, models.AutoField)):
+        if isinstance(value, str):
+            text = value.strip()
+            if not text.lstrip("+-").isdigit():
+                raise _dimension_error(
+                    model, name, value, f"a key of {related._meta.label} is a whole number"
+                )
+            value = int(text)
+        if not isinstance(value, int):
+            raise _dimension_error(
+                model, name, value, f"a key of {related._meta.label} is a whole number"
+            )
+        if not _BIGINT_MIN <= value <= _BIGINT_MAX:
+            raise _dimension_error(model, name, value, "outside the 64-bit range")
+        return value
+    try:
+        value = target.to_python(value)
+        target.run_validators(value)
+    except ValidationError as exc:
+        raise _dimension_error(model, name, value, "; ".join(exc.messages)) from None
+    if isinstance(value, str) and "\x00" in value:
+        raise _dimension_error(model, name, value, "null characters are not allowed")
+    return value
+
+
+class IntegerMixin:
+    """Store whole numbers in ``value``: the part of the integer bases that migrations name.
+
+    ``makemigrations`` writes the bases of a monitor model into your
+    migration, so this name stays stable. (``_IntegerMixin``, the name of
+    older releases, is kept for migrations that already use it.)
+    """
+
+    _fast_type: ClassVar[type] = int
+    _fast_min: ClassVar[int] = _BIGINT_MIN
+    _fast_max: ClassVar[int] = _BIGINT_MAX
+
     @classmethod
     def _coerce_value(cls, value: numbers.Real | Decimal) -> int:
-        # type() first: isinstance() against the numbers ABCs is slow, and add() is hot.
+        # type() first: isinstance() against the numbers ABCs is slow.
         if (
             type(value) is not int
             and not isinstance(value, numbers.Integral)
@@ -233,7 +438,16 @@ class _IntegerMixin:
         return number
 
 
-class _FloatMixin:
+class FloatMixin:
+    """Store floats in ``value``: the part of the float bases that migrations name.
+
+    A stable public name, like :class:`IntegerMixin` (``_FloatMixin`` is kept).
+    """
+
+    _fast_type: ClassVar[type] = float
+    _fast_min: ClassVar[float] = -sys.float_info.max
+    _fast_max: ClassVar[float] = sys.float_info.max
+
     @classmethod
     def _coerce_value(cls, value: numbers.Real | Decimal) -> float:
         try:
@@ -245,7 +459,12 @@ class _FloatMixin:
         return number
 
 
-class IntegerCountBase(_IntegerMixin, MonitorBase):
+# The names older migrations import.
+_IntegerMixin = IntegerMixin
+_FloatMixin = FloatMixin
+
+
+class IntegerCountBase(IntegerMixin, MonitorBase):
     """Count events: each row says ``value`` things happened at ``created``.
 
     Charts show the sum per bucket. ``add()`` with no value counts one event.
@@ -260,7 +479,7 @@ class IntegerCountBase(_IntegerMixin, MonitorBase):
         abstract = True
 
 
-class IntegerValueBase(_IntegerMixin, MonitorBase):
+class IntegerValueBase(IntegerMixin, MonitorBase):
     """Record whole-number readings of a gauge, such as a queue length.
 
     Charts show the average, minimum, maximum and last reading per bucket.
@@ -274,7 +493,7 @@ class IntegerValueBase(_IntegerMixin, MonitorBase):
         abstract = True
 
 
-class FloatValueBase(_FloatMixin, MonitorBase):
+class FloatValueBase(FloatMixin, MonitorBase):
     """Record readings of a gauge that may be fractional, such as a load average.
 
     Charts show the average, minimum, maximum and last reading per bucket.
@@ -288,7 +507,7 @@ class FloatValueBase(_FloatMixin, MonitorBase):
         abstract = True
 
 
-class DurationBase(_FloatMixin, MonitorBase):
+class DurationBase(FloatMixin, MonitorBase):
     """Record timings in milliseconds, such as how long a task took.
 
     Use ``monitor.get(name).time()`` as a context manager or decorator to
@@ -298,6 +517,7 @@ class DurationBase(_FloatMixin, MonitorBase):
     value = models.FloatField(help_text="Duration in milliseconds.")
 
     kind: ClassVar[str] = "duration"
+    _fast_min: ClassVar[float] = 0.0
 
     class Meta:
         abstract = True

@@ -367,7 +367,8 @@ def get_series(
     """
     handle = name if isinstance(name, Monitor) else monitor.get(name)
     _flush_own_points()
-    end = to_utc(end) if end is not None else timezone.now()
+    # In UTC even when now() is naive (USE_TZ = False), so every comparison below is aware.
+    end = to_utc(end if end is not None else timezone.now())
     start = to_utc(start) if start is not None else end - dt.timedelta(days=1)
     if start >= end:
         raise ValueError(f"start ({start.isoformat()}) must be before end ({end.isoformat()}).")

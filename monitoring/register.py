@@ -7,6 +7,7 @@ process, filled by ``monitoring.py`` modules found by :func:`autodiscover`.
 from __future__ import annotations
 
 import difflib
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ContextDecorator
@@ -17,6 +18,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.validators import slug_re
 from django.utils.module_loading import autodiscover_modules
 
+from monitoring import storage
 from monitoring.exceptions import AlreadyRegistered, NotRegistered
 from monitoring.models import _MISSING, MONITOR_BASES, MonitorBase
 
@@ -27,21 +29,32 @@ __all__ = ["AlreadyRegistered", "Monitor", "MonitorRegistry", "NotRegistered", "
 
 
 class Timer(ContextDecorator):
-    """Measure a block or a function call and add its duration in milliseconds."""
+    """Measure a block or a function call and add its duration in milliseconds.
+
+    Safe for overlapping use: as a decorator, every call gets a Timer of its
+    own; as a context manager shared between threads, each thread keeps its
+    own start times.
+    """
 
     def __init__(self, handle: Monitor, dimensions: dict[str, Any]):
         self.handle = handle
         self.dimensions = dimensions
-        self._starts: list[float] = []
+        self._local = threading.local()
+
+    def _recreate_cm(self) -> Timer:
+        # ContextDecorator calls this for each decorated call: calls that overlap,
+        # in threads or through recursion, each time themselves.
+        return Timer(self.handle, self.dimensions)
 
     def __enter__(self) -> Timer:
-        # A stack, so one Timer used as a decorator survives recursion and threads
-        # that share it one call at a time.
-        self._starts.append(time.perf_counter())
+        starts = getattr(self._local, "starts", None)
+        if starts is None:
+            starts = self._local.starts = []
+        starts.append(time.perf_counter())
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        elapsed_ms = (time.perf_counter() - self._starts.pop()) * 1000
+        elapsed_ms = (time.perf_counter() - self._local.starts.pop()) * 1000
         self.handle.add(elapsed_ms, **self.dimensions)
 
 
@@ -72,6 +85,9 @@ class Monitor:
         self.order = 0 if order is None else order
         self.unit = unit or ""
         self.description = description or ""
+        # The model's add() itself, bound here: one Python call less per data point,
+        # which is a third of what add() costs the caller. Same signature and behaviour.
+        self.add = model.add  # type: ignore[method-assign]
 
     def __repr__(self) -> str:
         return f"<Monitor {self.name!r}: {self.model._meta.label}>"
@@ -246,28 +262,28 @@ class MonitorRegistry:
             return f"{message} Did you mean {' or '.join(repr(c) for c in close)}?"
         return f"{message} Registered monitors: {', '.join(sorted(self._registry))}."
 
-    # -- the write buffer (shared by every registry of the process) ------------
+    # -- storage controls, re-exported from monitoring.storage ----------------
 
-    def flush(self) -> int:
+    @staticmethod
+    def flush() -> int:
         """Write every buffered data point now and return how many were written.
 
         Never raise: if the database fails, the points stay buffered (see
-        :meth:`stats`) and a later flush retries them.
+        :meth:`stats`) and a later flush retries them. Inside a transaction,
+        write nothing and return 0: the background thread writes the points
+        on its own connection, so a rollback cannot take them.
         """
-        from monitoring import storage
-
         return storage.flush()
 
-    def stats(self) -> dict[str, Any]:
-        """Return the write buffer's counters: pending, written, dropped, failed flushes."""
-        from monitoring import storage
-
+    @staticmethod
+    def stats() -> dict[str, Any]:
+        """Return the write buffer's counters; see :func:`monitoring.storage.stats`."""
         return storage.stats()
 
     @property
     def dropped(self) -> int:
         """Return how many data points the full buffer has dropped since the process started."""
-        return self.stats()["dropped"]
+        return storage.stats()["dropped"]
 
     def __contains__(self, name: object) -> bool:
         return name in self._registry

@@ -19,7 +19,6 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -31,6 +30,7 @@ from django.views.decorators.cache import never_cache
 from django.views.generic import TemplateView
 
 from monitoring import queries
+from monitoring.buckets import to_utc
 from monitoring.conf import conf
 from monitoring.exceptions import NotRegistered
 from monitoring.models import MonitorBase
@@ -269,7 +269,8 @@ class MonitorView(StaffRequiredMixin, View):
         if range_name or params.get("start"):
             start = None if range_name else parse_datetime_parameter("start", params["start"])
             end = parse_datetime_parameter("end", params["end"]) if params.get("end") else None
-            end = end or timezone.now()
+            # now() is naive with USE_TZ = False; start and end may be aware.
+            end = end or to_utc(timezone.now())
             if start is None:
                 start = end - RANGES[range_name][0]
             if start >= end:
@@ -280,9 +281,10 @@ class MonitorView(StaffRequiredMixin, View):
                 )
             resolution = resolution or "auto"
         else:
-            # No range asked for: the last MONITORING_DEFAULT_DAYS calendar days, by day.
-            today = timezone.localdate() if settings.USE_TZ else dt.date.today()
+            # No range asked for: the last MONITORING_DEFAULT_DAYS calendar days, by day,
+            # of TIME_ZONE, whose days the rollups sum; not of a zone the request activated.
             tz = queries.site_timezone()
+            today = to_utc(timezone.now()).astimezone(tz).date()
             start = dt.datetime.combine(
                 today - dt.timedelta(days=conf.DEFAULT_DAYS - 1), dt.time(), tzinfo=tz
             )

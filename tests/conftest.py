@@ -1,4 +1,5 @@
 import copy
+import datetime as dt
 import os
 from pathlib import Path
 
@@ -111,3 +112,51 @@ def worker_env(**extra):
         env["PGDATABASE"] = settings["NAME"]
     env.update(extra)
     return env
+
+
+@pytest.fixture
+def freeze_now(monkeypatch):
+    """Return a function that pins ``django.utils.timezone.now()`` and add()'s clock to a moment.
+
+    With USE_TZ off, now() answers the moment as a naive time in TIME_ZONE, as
+    Django does (it sets the process zone from TIME_ZONE). Log a test client in
+    after freezing (``staff_client_at`` does), so its session is valid then.
+    """
+    import zoneinfo
+
+    from django.conf import settings
+    from django.utils import timezone
+
+    def freeze(moment):
+        assert timezone.is_aware(moment), "freeze_now() takes an aware datetime"
+
+        def now():
+            if settings.USE_TZ:
+                return moment.astimezone(dt.timezone.utc)
+            return timezone.make_naive(moment, zoneinfo.ZoneInfo(settings.TIME_ZONE))
+
+        monkeypatch.setattr(timezone, "now", now)
+        # add() without ``at`` reads the clock itself, in nanoseconds.
+        import monitoring.models
+
+        ns = (
+            (moment - dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc))
+            // dt.timedelta(microseconds=1)
+            * 1000
+        )
+        monkeypatch.setattr(monitoring.models, "_time_ns", lambda: ns)
+        return moment
+
+    return freeze
+
+
+@pytest.fixture
+def staff_client_at(client, staff_user, freeze_now):
+    """Return a function that pins the clock at an aware moment and logs a staff client in."""
+
+    def at(moment):
+        freeze_now(moment)
+        client.force_login(staff_user)
+        return client
+
+    return at

@@ -40,6 +40,9 @@ def main() -> None:
     parser.add_argument("points", type=int)
     parser.add_argument("--size", type=int, default=1_000_000)
     parser.add_argument("--flush-every", type=int, default=0)
+    parser.add_argument(
+        "--sigterm", action="store_true", help="flush_on_sigterm(), add, then wait to be killed"
+    )
     args = parser.parse_args()
     override_settings(
         MONITORING_BUFFER=True,
@@ -47,6 +50,10 @@ def main() -> None:
         MONITORING_BUFFER_MAX=10_000_000,
         MONITORING_FLUSH_INTERVAL=3600,
     ).enable()
+    if args.sigterm:
+        from monitoring.storage import flush_on_sigterm
+
+        flush_on_sigterm()
     orders, timings = monitor.get("orders"), monitor.get("request_time")
     for i in range(args.points):
         at = INSTANTS[i % len(INSTANTS)]
@@ -55,6 +62,10 @@ def main() -> None:
         if args.flush_every and i % args.flush_every == 0:
             monitor.flush()
     print("added", args.points, flush=True)
+    if args.sigterm:
+        import time
+
+        time.sleep(120)  # the test sends SIGTERM long before
 
 
 if __name__ == "__main__":

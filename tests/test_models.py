@@ -100,6 +100,8 @@ def test_negative_counts_are_allowed_for_decrements():
         (1.5, ValueError, "stores whole numbers; got 1.5"),
         (Decimal("2.5"), ValueError, "stores whole numbers"),
         (2**63, ValueError, "outside the 64-bit range"),
+        (-(2**63) - 1, ValueError, "outside the 64-bit range"),
+        (float(2**63), ValueError, "outside the 64-bit range"),
     ],
 )
 def test_bad_values_for_a_count_raise_and_write_nothing(value, error, message):
@@ -232,3 +234,10 @@ def test_null_characters_in_a_text_dimension_are_refused():
 
     with pytest.raises(ValueError, match="dimension 'path'.*null characters are not allowed"):
         MonitorPageViews.add(1, path="/a\x00b")
+
+
+def test_the_64_bit_bounds_themselves_are_stored():
+    for value in (2**63 - 1, -(2**63)):
+        monitor.get("queue_length").add(value, at=dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc))
+    stored = sorted(monitor.get("queue_length").model.objects.values_list("value", flat=True))
+    assert stored == [-(2**63), 2**63 - 1]

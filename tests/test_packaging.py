@@ -1,5 +1,7 @@
 """The wheel and sdist carry the templates, static files and migrations."""
 
+import os
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -159,3 +161,45 @@ def test_vendor_files_are_not_in_git():
     if ignored.returncode == 128:
         pytest.skip("not a git checkout")
     assert ignored.returncode == 0
+
+
+def without_npm(tmp_path):
+    """Return an environment whose PATH has no npm (nor anything else)."""
+    empty = tmp_path / "bin"
+    empty.mkdir()
+    return {**os.environ, "PATH": str(empty)}
+
+
+def test_build_assets_without_npm_says_what_to_install(tmp_path):
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "build_assets.py")],
+        env=without_npm(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1
+    assert "building them needs npm, which is not on PATH" in result.stderr
+    assert "Install Node.js and npm (Debian: apt-get install nodejs npm)" in result.stderr
+
+
+def test_pip_install_from_a_checkout_without_npm_says_what_to_install(tmp_path):
+    checkout = tmp_path / "checkout"
+    shutil.copytree(
+        ROOT,
+        checkout,
+        ignore=shutil.ignore_patterns(
+            ".*", "node_modules", "vendor", "build", "dist", "*.egg-info", "__pycache__", "_build"
+        ),
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-w", str(tmp_path), str(checkout)],
+        env=without_npm(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode != 0
+    output = result.stdout + result.stderr
+    assert "building them needs npm, which is not on PATH" in output
+    assert not list(tmp_path.glob("*.whl"))

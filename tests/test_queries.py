@@ -40,8 +40,8 @@ def add(name, value, at, **dimensions):
         (dt.timedelta(days=365), "day"),
     ],
 )
-def test_auto_resolution_keeps_series_short(span, resolution):
-    end = timezone.now()
+def test_auto_resolution_keeps_series_short(span, resolution, freeze_now):
+    end = freeze_now(T0)
     assert choose_resolution(end - span, end) == resolution
     series = get_series("user_count", start=end - span, end=end)
     assert series.resolution == resolution
@@ -57,7 +57,7 @@ def test_auto_resolution_keeps_series_short(span, resolution):
     ],
 )
 def test_auto_resolution_skips_rollups_pruned_by_retention(age, span, resolution):
-    now = timezone.now()
+    now = T0
     assert choose_resolution(now - age, now - age + span, now=now) == resolution
 
 
@@ -129,10 +129,11 @@ def test_empty_duration_buckets_count_zero_and_have_no_percentiles():
 
 
 @pytest.mark.parametrize("days", [1, 7, 90])
-def test_summary_and_previous_period_cover_exactly_the_range(days):
+def test_summary_and_previous_period_cover_exactly_the_range(days, freeze_now):
     # Hour-aligned, because past the minute rollups' retention (7 days) the
     # headline is read from hour rollups; the chart of 90 days draws days.
-    end = timezone.now().replace(minute=0, second=0, microsecond=0)
+    end = T0
+    freeze_now(end + dt.timedelta(minutes=30))
     start = end - dt.timedelta(days=days)
     add("user_count", 7, start - dt.timedelta(minutes=1))  # previous period
     add("user_count", 50, start - 2 * dt.timedelta(days=days) + dt.timedelta(minutes=5))
@@ -145,8 +146,9 @@ def test_summary_and_previous_period_cover_exactly_the_range(days):
     assert series.summary_stat == "total"
 
 
-def test_gauge_summary_is_the_last_reading_in_range():
-    end = timezone.now().replace(minute=0, second=0, microsecond=0)
+def test_gauge_summary_is_the_last_reading_in_range(freeze_now):
+    end = T0
+    freeze_now(end + dt.timedelta(minutes=30))
     add("load_average", 1.5, end - dt.timedelta(days=40))
     add("load_average", 2.5, end - dt.timedelta(days=20))
     add("load_average", 9.0, end + dt.timedelta(minutes=5))  # after the range
@@ -238,8 +240,6 @@ def test_unknown_monitor():
 
 
 def test_day_buckets_ignore_a_time_zone_a_request_activated():
-    from django.utils import timezone
-
     midnight = dt.datetime(2024, 6, 3, tzinfo=BERLIN)
     add("user_count", 1, midnight + dt.timedelta(hours=1))  # 23:00 UTC on the 2nd
     with timezone.override(zoneinfo.ZoneInfo("America/New_York")):

@@ -4,6 +4,7 @@ import types
 import pytest
 from django.apps import apps
 from django.core.exceptions import ImproperlyConfigured
+from django.db import connection
 from django.db import models as dj_models
 from django.test.utils import isolate_apps
 from django.utils.module_loading import autodiscover_modules
@@ -235,3 +236,85 @@ def test_time_is_only_for_durations():
 def test_time_checks_dimensions_up_front():
     with pytest.raises(TypeError, match="unknown dimension"):
         monitor.get("request_time").time(route="/")
+
+
+class FakeClock:
+    """A perf_counter() that returns what the test sets, in seconds."""
+
+    def __init__(self):
+        self.now = 100.0
+
+    def __call__(self):
+        return self.now
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    from monitoring import register
+
+    fake = FakeClock()
+    monkeypatch.setattr(register.time, "perf_counter", fake)
+    return fake
+
+
+@pytest.mark.django_db
+def test_time_records_milliseconds(clock):
+    with monitor.get("request_time").time():
+        clock.now += 0.25
+    assert list(MonitorRequestTime.objects.values_list("value", flat=True)) == [250.0]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_overlapping_timings_in_threads_each_time_themselves(clock):
+    import threading
+
+    timer = monitor.get("request_time").time()  # one context manager shared by two threads
+    entered, leave_first = threading.Event(), threading.Event()
+
+    def first():
+        with timer:
+            entered.set()
+            leave_first.wait(5)
+        connection.close()
+
+    thread = threading.Thread(target=first)
+    thread.start()
+    entered.wait(5)  # first started at 100.0
+    clock.now += 0.2
+    with timer:  # second starts at 100.2
+        clock.now += 0.4  # 100.6: the first ends here...
+        leave_first.set()
+        thread.join(5)
+        clock.now += 0.2  # ...the second at 100.8
+    values = sorted(MonitorRequestTime.objects.values_list("value", flat=True))
+    assert values == [pytest.approx(600.0), pytest.approx(600.0)]
+
+
+@pytest.mark.django_db
+def test_a_decorated_function_times_each_overlapping_call(clock):
+    handle = monitor.get("request_time")
+
+    @handle.time()
+    def nested(depth):
+        clock.now += 0.1
+        if depth:
+            nested(depth - 1)
+        clock.now += 0.1
+
+    nested(1)  # the outer call spans the inner one: 400 ms and 200 ms
+    values = sorted(MonitorRequestTime.objects.values_list("value", flat=True))
+    assert values == [pytest.approx(200.0), pytest.approx(400.0)]
+
+
+def test_flush_and_stats_are_storage_controls_re_exported_by_the_registry():
+    from monitoring import storage
+
+    assert monitor.stats().keys() == storage.stats().keys()
+    assert "rejected_reasons" in monitor.stats()
+    assert MonitorRegistry.flush.__doc__ and callable(storage.flush)
+
+
+def test_old_private_mixin_names_stay_importable_for_written_migrations():
+    from monitoring.models import FloatMixin, IntegerMixin, _FloatMixin, _IntegerMixin
+
+    assert _IntegerMixin is IntegerMixin and _FloatMixin is FloatMixin

@@ -64,6 +64,8 @@ def test_e005_backend_must_be_sqlite_or_postgresql(engine, problems):
         {"MONITORING_BUFFER": "yes"},
         {"MONITORING_FLUSH_INTERVAL": 0},
         {"MONITORING_FLUSH_INTERVAL": "5"},
+        {"MONITORING_BUFFER_WAIT": -1},
+        {"MONITORING_BUFFER_WAIT": None},
     ],
 )
 def test_e006_buffer_switch_and_interval(settings):

@@ -148,3 +148,86 @@ def test_series_from_rollups_match_the_raw_rows_across_a_dst_change():
     assert sum(raw) == MonitorOrderCount.objects.count()
     # Python subtracts same-zone datetimes by wall clock; compare in UTC: 25 + 24 hours.
     assert series.end.astimezone(UTC) - series.buckets[1].astimezone(UTC) == dt.timedelta(hours=49)
+
+
+@pytest.fixture
+def shipments(django_db_blocker):
+    """A count monitor with ForeignKey, integer and float dimensions, its table, 3 users."""
+    from django.contrib.auth.models import User
+    from django.db import connection, models
+    from django.test.utils import isolate_apps
+
+    from monitoring.models import IntegerCountBase
+    from monitoring.views import IntegerCountView
+
+    with isolate_apps("test_app"):
+
+        class MonitorShipments(IntegerCountBase):
+            customer = models.ForeignKey(User, on_delete=models.DO_NOTHING, null=True)
+            boxes = models.IntegerField(default=1)
+            weight = models.FloatField(default=0.0)
+
+            class Meta:
+                app_label = "test_app"
+
+    with connection.schema_editor() as editor:
+        editor.create_model(MonitorShipments)
+    monitor.register("shipments", IntegerCountView.as_view(model=MonitorShipments))
+    users = [User.objects.create(username=f"shipper{i}") for i in range(3)]
+    yield MonitorShipments, users
+    with connection.schema_editor() as editor:
+        editor.delete_model(MonitorShipments)
+
+
+spellings = st.sampled_from(["instance", "pk", "text", "none"])
+shipment_points = st.lists(
+    st.tuples(
+        instants,
+        st.integers(-5, 5),
+        spellings,
+        st.integers(0, 2),
+        st.integers(-(2**31), 2**31 - 1),
+        st.floats(allow_nan=False, allow_infinity=False, width=32),
+    ),
+    max_size=15,
+)
+
+
+@pytest.mark.django_db(transaction=True)
+@settings(
+    max_examples=20,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(batches=st.lists(shipment_points, min_size=1, max_size=3))
+def test_any_valid_adds_keep_raw_rows_and_rollups_in_agreement(shipments, buffered, batches):
+    from monitoring.storage.rollups import dimension_key
+
+    model, users = shipments
+    model.objects.all()._raw_delete("default")
+    Rollup.objects.filter(monitor="shipments").delete()
+    for batch in batches:
+        for at, value, spelling, index, boxes, weight in batch:
+            user = users[index]
+            customer = {"instance": user, "pk": user.pk, "text": str(user.pk), "none": None}
+            model.add(value, at=at, customer=customer[spelling], boxes=boxes, weight=weight)
+        monitor.flush()
+    expected = {}
+    for row in model.objects.all():
+        key = dimension_key(
+            ["customer", "boxes", "weight"], [row.customer_id, row.boxes, float(row.weight)]
+        )
+        for resolution in ("minute", "hour", "day"):
+            bucket = (resolution, int(floor_bucket(row.created, resolution).timestamp()), key)
+            count, total = expected.get(bucket, (0, 0))
+            expected[bucket] = (count + 1, total + row.value)
+
+    def stored_shipments():
+        return {
+            (r.resolution, r.start, r.dimensions): (r.count, r.sum)
+            for r in Rollup.objects.filter(monitor="shipments")
+        }
+
+    assert stored_shipments() == expected
+    rebuild([monitor.get("shipments")])
+    assert stored_shipments() == expected

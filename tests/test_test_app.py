@@ -10,6 +10,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from monitoring.queries import get_series
+from test_app.management.commands import demo
 from test_app.models import (
     MonitorLoadAverage,
     MonitorOrderCount,
@@ -21,7 +22,9 @@ from test_app.models import (
 pytestmark = pytest.mark.django_db
 
 
-def test_sample_data_spans_the_days_with_a_daily_and_weekly_rhythm():
+def test_sample_data_spans_the_days_with_a_daily_and_weekly_rhythm(freeze_now):
+    # The data ends now: a fixed now makes it the same data on every run.
+    freeze_now(dt.datetime(2026, 3, 10, 9, 30, tzinfo=dt.timezone.utc))
     out = StringIO()
     call_command("monitoring_sample_data", "--days", "28", stdout=out)
     assert "Sample data for 28 days written." in out.getvalue()
@@ -62,21 +65,48 @@ def test_demo_sets_up_data_and_a_staff_login_without_serving():
     out = StringIO()
     call_command("demo", "--no-serve", stdout=out)
     text = out.getvalue()
-    assert "http://127.0.0.1:8000/monitoring/" in text
-    assert "Staff login: admin / monitoring" in text
+    assert "http" not in text  # it serves nothing, so it names no URL
+    assert text.count("Staff login: admin / monitoring") == 1
+    assert "The demo is set up" in text
     user = get_user_model().objects.get(username="admin")
     assert user.is_staff and user.is_active and user.check_password("monitoring")
     assert MonitorQueueLength.objects.count() == 90 * 144
     # A second run keeps the data and repairs the login.
     user.set_password("changed")
     user.save()
-    call_command("demo", "--no-serve", stdout=StringIO())
+    out = StringIO()
+    call_command("demo", "--no-serve", stdout=out)
+    assert out.getvalue().count("Staff login: admin / monitoring") == 1
     assert MonitorQueueLength.objects.count() == 90 * 144
     user.refresh_from_db()
     assert user.check_password("monitoring")
 
 
-def test_sample_data_is_rolled_up_so_the_charts_show_it():
+@pytest.mark.parametrize(
+    ("addrport", "url"),
+    [
+        ([], "http://127.0.0.1:8000/monitoring/"),
+        (["8001"], "http://127.0.0.1:8001/monitoring/"),
+        (["0.0.0.0:8002"], "http://0.0.0.0:8002/monitoring/"),
+    ],
+)
+def test_demo_serves_where_it_is_told_and_prints_that_url(monkeypatch, addrport, url):
+    served = []
+    monkeypatch.setattr(
+        demo, "call_command",
+        lambda name, *args, **kwargs: served.append((name, args)) if name == "runserver"
+        else call_command(name, *args, **kwargs),
+    )  # fmt: skip
+    call_command("monitoring_sample_data", "--days", "1", stdout=StringIO())
+    out = StringIO()
+    call_command("demo", *addrport, stdout=out)
+    assert served == [("runserver", tuple(addrport or ["127.0.0.1:8000"]))]
+    assert f"Dashboard: {url}" in out.getvalue()
+    assert out.getvalue().count("Staff login: admin / monitoring") == 1
+
+
+def test_sample_data_is_rolled_up_so_the_charts_show_it(freeze_now):
+    freeze_now(dt.datetime(2026, 3, 10, 9, 30, tzinfo=dt.timezone.utc))
     call_command("monitoring_sample_data", "--days", "3", stdout=StringIO())
     end = timezone.now()
     series = get_series(

@@ -40,10 +40,6 @@ def url(name):
     return reverse("monitoring:monitor", args=[name])
 
 
-def today_start():
-    return timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
-
-
 def get_json(client, name, **params):
     response = client.get(url(name), {"format": "json", **params})
     assert response.status_code == 200, response.content
@@ -235,10 +231,13 @@ def test_unknown_monitor_is_404_with_a_suggestion(staff_client):
     assert response.status_code == 404
 
 
-def test_json_without_range_answers_daily_sums_for_30_days(staff_client):
+def test_json_without_range_answers_daily_sums_for_30_days(staff_client_at):
+    # A fixed now: on a running clock, 48 hours before 00:30 on Monday 30 March
+    # 2026 (after the change to summer time) is Friday, three calendar days back.
+    now = DAY + dt.timedelta(hours=14, minutes=30)
+    staff_client = staff_client_at(now)
     # Creating the staff user counted one new user; start from none.
     monitor.get("user_count").model.objects.all().delete()
-    now = timezone.now()
     UserCountFactory.create_batch(3, created=now)
     UserCountFactory(created=now - dt.timedelta(days=2), value=5)
     UserCountFactory(created=now - dt.timedelta(days=40), value=100)  # out of range
@@ -256,11 +255,11 @@ def test_json_without_range_answers_daily_sums_for_30_days(staff_client):
     assert data["groups"] == []
     points = data["points"]
     assert len(points) == 30
-    assert points[-1] == {"start": today_start().isoformat(), "value": 3}
+    assert points[-1] == {"start": DAY.isoformat(), "value": 3}
     assert points[-3]["value"] == 5
     assert sum(p["value"] for p in points) == 8
     assert data["values"]["sum"] == [p["value"] for p in points]
-    assert data["timestamps"][-1] == int(today_start().timestamp())
+    assert data["timestamps"][-1] == int(DAY.timestamp())
     assert data["start"] == points[0]["start"]
     assert data["summary"]["stat"] == "total"
     assert data["summary"]["value"] == 8
@@ -399,11 +398,13 @@ def test_resolution_can_be_chosen(staff_client, resolution, buckets):
     assert len(data["points"]) == buckets
 
 
-def test_auto_resolution(staff_client):
-    recent = timezone.now() - dt.timedelta(days=1)
-    params = {"start": recent.isoformat(), "end": timezone.now().isoformat(), "resolution": "auto"}
+def test_auto_resolution(staff_client_at):
+    now = NEXT_DAY + dt.timedelta(days=30)
+    staff_client = staff_client_at(now)
+    recent = now - dt.timedelta(days=1)
+    params = {"start": recent.isoformat(), "end": now.isoformat(), "resolution": "auto"}
     assert get_json(staff_client, "user_count", **params)["resolution"] == "minute"
-    # Minute rollups of a day months ago are pruned (MONITORING_RETENTION): hours it is.
+    # Minute rollups of a day a month ago are pruned (MONITORING_RETENTION): hours it is.
     params = {"start": DAY.isoformat(), "end": NEXT_DAY.isoformat(), "resolution": "auto"}
     assert get_json(staff_client, "user_count", **params)["resolution"] == "hour"
 
@@ -452,7 +453,9 @@ def test_dimension_filters(staff_client):
     assert response.json()["summary"]["value"] == 7
 
 
-def test_a_monitor_registered_after_the_urlconf_loaded_is_reachable(staff_client):
+def test_a_monitor_registered_after_the_urlconf_loaded_is_reachable(staff_client_at):
+    # At 23:59:59, where a running clock could pass midnight between add() and the request.
+    staff_client = staff_client_at(NEXT_DAY - dt.timedelta(seconds=1))
     monitor.unregister("load_average")
     monitor.register("late_load", MonitorView.as_view(model=MonitorLoadAverage))
     MonitorLoadAverage.add(1.5)

@@ -116,7 +116,7 @@ def _oldest_rebuildable(rows: Any) -> dt.datetime | None:
     has likely taken the earlier rows of its day, so the rebuild starts at
     the next local day and keeps that day's rollups as they are.
     """
-    from monitoring.buckets import floor_bucket, next_bucket
+    from monitoring.buckets import floor_bucket, next_bucket, to_utc
 
     oldest = rows.aggregate(first=Min("created"))["first"]
     if oldest is None:
@@ -127,7 +127,8 @@ def _oldest_rebuildable(rows: Any) -> dt.datetime | None:
         oldest = timezone.make_aware(oldest, site_timezone())
     raw_days = conf.RETENTION.get("raw") if isinstance(conf.RETENTION, dict) else None
     if raw_days is not None:
-        cutoff = timezone.now() - dt.timedelta(days=raw_days)
+        # Aware: now() is naive with USE_TZ = False, and oldest is aware.
+        cutoff = to_utc(timezone.now()) - dt.timedelta(days=raw_days)
         if cutoff <= oldest < cutoff + dt.timedelta(days=1):
             return next_bucket(floor_bucket(oldest, "day"), "day")
     return oldest
@@ -154,7 +155,9 @@ def rebuild(
 
     Rollups from ``since`` on (without it, from the first day the raw rows
     still cover; older rollups are kept) are deleted and rebuilt in batches
-    of ``batch_size`` raw rows, so memory stays bounded.
+    of ``batch_size`` raw rows, so memory stays bounded, all in one
+    transaction per monitor: readers see the old totals until the new ones
+    are complete.
     ``progress(handle, done, total)`` is called after each batch. Points
     flushed while a rebuild runs are counted once on SQLite; on PostgreSQL,
     stop writers of the monitor for an exact rebuild.
@@ -181,6 +184,8 @@ def _rebuild_one(
     minute_from, day_from = _bounds(since)
     if minute_from is not None:
         rows = rows.filter(created__gte=_db_datetime(minute_from))
+    # One transaction: readers see the old rollups until the new ones are complete,
+    # never a partial total.
     with transaction.atomic(using=alias):
         for table in (Rollup, RollupBin):
             stale = table._base_manager.using(alias).filter(monitor=handle.name)
@@ -193,34 +198,34 @@ def _rebuild_one(
         # Read after the delete: on SQLite this transaction now holds the write
         # lock, so no flush can slip a row in between.
         last_pk = rows.aggregate(last=Max("pk"))["last"]
-    if last_pk is None:
-        return 0
-    rows = rows.filter(pk__lte=last_pk).order_by("pk")
-    total = rows.count()
-    dimensions = model.dimension_fields()
-    names = [field.name for field in dimensions]
-    columns = ["pk", "created", "value"] + [field.attname for field in dimensions]
-    duration = model.kind == "duration"
-    done, after = 0, None
-    while True:
-        batch_rows = rows if after is None else rows.filter(pk__gt=after)
-        batch = list(batch_rows.values_list(*columns)[:batch_size])
-        if not batch:
-            break
-        aggregator = Aggregator(duration, minute_from=minute_from, day_from=day_from)
-        for _, created, value, *values in batch:
-            if dimensions:
-                key = dimension_key(
-                    names,
-                    [dimension_value(f, v) for f, v in zip(dimensions, values, strict=True)],
-                )
-            else:
-                key = ""
-            aggregator.add(epoch_us(created), value, key)
-        with transaction.atomic(using=alias), connections[alias].cursor() as cursor:
-            apply_rollups(cursor, handle.name, aggregator)
-        done += len(batch)
-        after = batch[-1][0]
-        if progress is not None:
-            progress(handle, done, total)
+        if last_pk is None:
+            return 0
+        rows = rows.filter(pk__lte=last_pk).order_by("pk")
+        total = rows.count()
+        dimensions = model.dimension_fields()
+        names = [field.name for field in dimensions]
+        columns = ["pk", "created", "value"] + [field.attname for field in dimensions]
+        duration = model.kind == "duration"
+        done, after = 0, None
+        while True:
+            batch_rows = rows if after is None else rows.filter(pk__gt=after)
+            batch = list(batch_rows.values_list(*columns)[:batch_size])
+            if not batch:
+                break
+            aggregator = Aggregator(duration, minute_from=minute_from, day_from=day_from)
+            for _, created, value, *values in batch:
+                if dimensions:
+                    key = dimension_key(
+                        names,
+                        [dimension_value(f, v) for f, v in zip(dimensions, values, strict=True)],
+                    )
+                else:
+                    key = ""
+                aggregator.add(epoch_us(created), value, key)
+            with connections[alias].cursor() as cursor:
+                apply_rollups(cursor, handle.name, aggregator)
+            done += len(batch)
+            after = batch[-1][0]
+            if progress is not None:
+                progress(handle, done, total)
     return done

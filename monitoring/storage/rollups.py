@@ -10,12 +10,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+import sys
 from collections.abc import Iterable
 from typing import Any
 
 from django.db import models
 
 __all__ = [
+    "FLOAT_MAX",
     "GAMMA",
     "ZERO_BIN",
     "Aggregator",
@@ -35,6 +37,9 @@ _LOG_GAMMA = math.log(GAMMA)
 SMALLEST_BINNED = 1e-3
 #: The bin of timings below SMALLEST_BINNED.
 ZERO_BIN = -1000
+
+#: The largest finite double: rollup sums stick there instead of overflowing.
+FLOAT_MAX = sys.float_info.max
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 _ONE_US = dt.timedelta(microseconds=1)
@@ -69,6 +74,8 @@ def dimension_value(field: models.Field, value: Any) -> Any:
     """Return ``value`` of a dimension as it goes into a rollup key (JSON-able)."""
     if field.is_relation and isinstance(value, models.Model):
         value = value.pk
+    if isinstance(value, float) and value == 0:
+        return 0.0  # -0.0 is the same value; SQLite even stores it as 0.0
     if value is None or isinstance(value, (str, int, float, bool)):
         return value
     return str(value)
@@ -162,6 +169,7 @@ class Aggregator:
         """Return (rows, bins) of every bucket, merged from the minutes."""
         rows: dict[tuple[str, int, str], list] = {}
         for key, minute_row in self._minutes.items():
+            minute_row[1] = clamp(minute_row[1])
             dimensions = key[1]
             for resolution, start in self._starts(key):
                 bucket = (resolution, start, dimensions)
@@ -170,7 +178,7 @@ class Aggregator:
                     rows[bucket] = list(minute_row)
                 else:
                     row[0] += minute_row[0]
-                    row[1] += minute_row[1]
+                    row[1] = clamp(row[1] + minute_row[1])
                     row[2] = min(row[2], minute_row[2])
                     row[3] = max(row[3], minute_row[3])
                     if minute_row[5] >= row[5]:
@@ -185,6 +193,23 @@ class Aggregator:
 
     def __len__(self) -> int:
         return len(self._minutes)
+
+
+def clamp(total: float) -> float:
+    """Return a sum as a finite float: past the largest double, the largest double.
+
+    Integer sums may outgrow what the database binds; float sums overflow to
+    infinity, and infinity minus infinity is NaN, which no chart can show.
+    """
+    try:
+        total = float(total)
+    except OverflowError:
+        return FLOAT_MAX if total > 0 else -FLOAT_MAX
+    if total > FLOAT_MAX:
+        return FLOAT_MAX
+    if total < -FLOAT_MAX:
+        return -FLOAT_MAX
+    return total
 
 
 def _day_floor(seconds: float) -> int:

@@ -16,7 +16,12 @@ class Command(BaseCommand):
     help = "Migrate, fill sample data on first run, create a staff user and start the server."
 
     def add_arguments(self, parser):
-        parser.add_argument("addrport", nargs="?", default="127.0.0.1:8000", help="Where to serve.")
+        parser.add_argument(
+            "addrport",
+            nargs="?",
+            default="127.0.0.1:8000",
+            help="Port or address:port to serve on, as for runserver (default 127.0.0.1:8000).",
+        )
         parser.add_argument(
             "--no-serve", action="store_true", help="Set everything up, but don't serve."
         )
@@ -25,13 +30,16 @@ class Command(BaseCommand):
         # The dashboard's jQuery and uPlot are built from npm, not committed.
         ensure_vendor()
         call_command("migrate", interactive=False, verbosity=0)
-        if not any(model.objects.exists() for model in SAMPLE_MODELS):
+        fill = not any(model.objects.exists() for model in SAMPLE_MODELS)
+        if fill:
+            # It creates the staff user and prints its login.
             call_command("monitoring_sample_data", stdout=self.stdout)
-        ensure_staff_user()
+        else:
+            ensure_staff_user()
+            self.stdout.write(f"Staff login: {STAFF_USERNAME} / {STAFF_PASSWORD}")
+        if no_serve:
+            self.stdout.write(self.style.SUCCESS("The demo is set up; manage.py demo serves it."))
+            return
         host = addrport if ":" in addrport else f"127.0.0.1:{addrport}"
-        self.stdout.write(
-            self.style.SUCCESS(f"\n  Dashboard: http://{host}/monitoring/\n")
-            + f"  Staff login: {STAFF_USERNAME} / {STAFF_PASSWORD}\n"
-        )
-        if not no_serve:
-            call_command("runserver", addrport, use_reloader=False)
+        self.stdout.write(self.style.SUCCESS(f"\n  Dashboard: http://{host}/monitoring/\n"))
+        call_command("runserver", addrport, use_reloader=False)
