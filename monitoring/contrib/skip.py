@@ -34,7 +34,10 @@ def skipped(request: HttpRequest, patterns: list[re.Pattern[str]]) -> bool:
     match = request.resolver_match
     if match is not None and "monitoring" in match.app_names:
         return True
-    return any(pattern.match(request.path_info) for pattern in patterns)
+    if not patterns:
+        return False
+    path = request.path_info
+    return any(pattern.match(path) for pattern in patterns)
 
 
 @register()

@@ -13,15 +13,15 @@ returned.
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable
-from contextlib import ExitStack
+from time import perf_counter, time_ns
 from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connections
 from django.http import HttpRequest, HttpResponseBase
 
+from monitoring import storage
 from monitoring.contrib.skip import skip_patterns, skipped
 
 __all__ = ["QueryMiddleware"]
@@ -39,11 +39,11 @@ class _Tally:
         self.seconds = 0.0
 
     def __call__(self, execute: Callable, sql: str, params: Any, many: bool, context: Any) -> Any:
-        start = time.perf_counter()
+        start = perf_counter()
         try:
             return execute(sql, params, many, context)
         finally:
-            self.seconds += time.perf_counter() - start
+            self.seconds += perf_counter() - start
             self.queries += 1
 
 
@@ -74,15 +74,21 @@ class QueryMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
         tally = _Tally()
-        with ExitStack() as stack:
-            for connection in connections.all():
-                stack.enter_context(connection.execute_wrapper(tally))
+        # What connection.execute_wrapper() does, without a context manager per alias.
+        wrapped = [connection.execute_wrappers for connection in connections.all()]
+        for wrappers in wrapped:
+            wrappers.append(tally)
+        try:
             response = self.get_response(request)
+        finally:
+            for wrappers in wrapped:
+                wrappers.remove(tally)
         if skipped(request, self.skip):
             return response
+        now = time_ns()
         try:
-            self.queries.add(tally.queries)
-            self.time.add(tally.seconds * 1000)
+            storage.record(self.queries, tally.queries, now, None)
+            storage.record(self.time, tally.seconds * 1000, now, None)
         except Exception:
             # Monitoring never turns an answered request into an error.
             logger.exception("Could not record the queries of %s.", request.path_info)

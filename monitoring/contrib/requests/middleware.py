@@ -16,14 +16,15 @@ read when the middleware is built, once per process.
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Awaitable, Callable
+from time import perf_counter, time_ns
 from typing import Any
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest, HttpResponseBase
 
+from monitoring import storage
 from monitoring.conf import conf
 from monitoring.contrib.skip import skip_patterns, skipped
 
@@ -36,9 +37,13 @@ logger = logging.getLogger("monitoring.contrib.requests")
 METHODS = frozenset(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"])
 
 
+#: The class of every valid HTTP status, looked up rather than formatted per request.
+_CLASSES = {status: f"{status // 100}xx" for status in range(100, 600)}
+
+
 def status_class(status: int) -> str:
     """Return the class of an HTTP status: ``"2xx"`` for 200 to 299, and so on."""
-    return f"{status // 100}xx" if 100 <= status <= 599 else "other"
+    return _CLASSES.get(status, "other")
 
 
 def _models() -> tuple[Any, Any]:
@@ -73,28 +78,37 @@ class MonitoringMiddleware:
     def __call__(self, request: HttpRequest) -> Any:
         if self.async_mode:
             return self.__acall__(request)
-        start = time.perf_counter()
+        start = perf_counter()
         response = self.get_response(request)
         self.record(request, response, start)
         return response
 
     async def __acall__(self, request: HttpRequest) -> Awaitable[HttpResponseBase]:
-        start = time.perf_counter()
+        start = perf_counter()
         response = await self.get_response(request)
         self.record(request, response, start)
         return response
 
     def record(self, request: HttpRequest, response: HttpResponseBase, start: float) -> None:
-        """Add the request's points, unless it is skipped."""
-        elapsed_ms = (time.perf_counter() - start) * 1000
+        """Add the request's points, unless it is skipped.
+
+        The values are known to be valid (a method from METHODS, a status
+        class, a URL name cut to the field's length), so they go straight to
+        storage, without add()'s checks, which cost more than the rest of
+        the middleware.
+        """
+        elapsed_ms = (perf_counter() - start) * 1000
         if skipped(request, self.skip):
             return
         method = request.method if request.method in METHODS else "other"
         match = request.resolver_match
-        view = match.view_name if (self.view_names and match is not None) else ""
+        view = match.view_name[:200] if (self.view_names and match is not None) else ""
+        now = time_ns()
         try:
-            self.requests.add(1, method=method, status_class=status_class(response.status_code))
-            self.latency.add(elapsed_ms, view=view[:200])
+            storage.record(
+                self.requests, 1, now, (method, _CLASSES.get(response.status_code, "other"))
+            )
+            storage.record(self.latency, elapsed_ms, now, (view,))
         except Exception:
             # Monitoring never turns an answered request into an error.
             logger.exception("Could not record the request to %s.", request.path_info)
