@@ -13,8 +13,6 @@ from django.conf import settings
 DEFAULTS: dict[str, object] = {
     # Template that monitoring/dashboard.html extends; it must define {% block main %}.
     "MONITORING_BASE_TEMPLATE": "monitoring/base.html",
-    # Number of daily buckets the monitor views answer with.
-    "MONITORING_DEFAULT_DAYS": 30,
     # -- storage ------------------------------------------------------------
     # The database alias that holds every monitoring table (raw rows and rollups).
     "MONITORING_DATABASE": "default",
@@ -34,7 +32,7 @@ DEFAULTS: dict[str, object] = {
     "MONITORING_PRUNE_BATCH": 10_000,
     # Permission ("app_label.codename") that opens the dashboard instead of is_staff.
     "MONITORING_PERMISSION": None,
-    # Range the dashboard shows when its URL names none.
+    # Range the dashboard and every monitor's card, JSON and CSV show when the URL names none.
     "MONITORING_DEFAULT_RANGE": "7d",
 }
 
@@ -45,10 +43,6 @@ class Settings:
     @property
     def BASE_TEMPLATE(self) -> str:  # noqa: N802 - mirrors the setting's name
         return getattr(settings, "MONITORING_BASE_TEMPLATE", DEFAULTS["MONITORING_BASE_TEMPLATE"])
-
-    @property
-    def DEFAULT_DAYS(self) -> int:  # noqa: N802
-        return getattr(settings, "MONITORING_DEFAULT_DAYS", DEFAULTS["MONITORING_DEFAULT_DAYS"])
 
     # -- storage ------------------------------------------------------------
 

@@ -47,6 +47,7 @@ __all__ = [
     "count_buckets",
     "floor_bucket",
     "get_series",
+    "last_point",
     "next_bucket",
     "site_timezone",
 ]
@@ -178,12 +179,16 @@ class _Bucket:
             seen += self.bins[index]
             if seen >= rank:
                 # The bin's value is within 4.3%; the true min and max are exact bounds.
-                return min(max(bin_value(index), self.min), self.max)
+                try:
+                    value = bin_value(index)
+                except OverflowError:  # the bin of values near the float maximum
+                    value = math.inf
+                return min(max(value, self.min), self.max)
         return self.max  # pragma: no cover - the loop always reaches the rank
 
 
 def _number(value: float | None, integer: bool) -> int | float | None:
-    if value is None or not integer:
+    if value is None or not integer or not math.isfinite(value):
         return value
     return round(value)
 
@@ -474,3 +479,21 @@ def _group_total(kind: str, bucket: _Bucket, integer: bool = False) -> int | flo
     if kind == "count":
         return _number(bucket.sum, integer)
     return bucket.count
+
+
+def last_point(name: str | Monitor) -> dt.datetime | None:
+    """Return when the latest point of the monitor ``name`` was added; None if it has none.
+
+    Read from its rollups, like every chart, so it is there as long as the
+    coarsest retained rollups are.
+    """
+    from django.db.models import Max
+
+    from monitoring.models import Rollup
+
+    handle = name if isinstance(name, Monitor) else monitor.get(name)
+    rows = Rollup.objects.using(conf.DATABASE).filter(monitor=handle.name)
+    last_at = rows.aggregate(last=Max("last_at"))["last"]
+    if last_at is None:
+        return None
+    return dt.datetime.fromtimestamp(last_at / 1_000_000, tz=dt.timezone.utc)

@@ -3,15 +3,15 @@ import datetime as dt
 import io
 import json
 import re
+import sys
 import zoneinfo
 
 import pytest
 from django.contrib.auth.models import Permission
-from django.core.exceptions import PermissionDenied
 from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
-from hypothesis import HealthCheck, given
+from hypothesis import HealthCheck, example, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
@@ -40,10 +40,6 @@ def url(name):
     return reverse("monitoring:monitor", args=[name])
 
 
-def today_start():
-    return timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
-
-
 def get_json(client, name, **params):
     response = client.get(url(name), {"format": "json", **params})
     assert response.status_code == 200, response.content
@@ -67,23 +63,70 @@ DATA_PATHS = [
 ]
 
 
-@pytest.mark.parametrize("path", [*DATA_PATHS, "/monitoring/nope/"])
-def test_anonymous_is_redirected_to_login(client, path):
+BROWSER_PATHS = ["/monitoring/", "/monitoring/user_count/"]
+CLIENT_PATHS = ["/monitoring/user_count/?format=json", "/monitoring/user_count/?format=csv"]
+
+
+@pytest.mark.parametrize("path", [*BROWSER_PATHS, "/monitoring/nope/"])
+def test_anonymous_browsers_are_sent_to_log_in(client, path):
     response = client.get(path)
     assert response.status_code == 302
     assert response["Location"].startswith("/admin/login/?next=/monitoring/")
 
 
-@pytest.mark.parametrize("path", DATA_PATHS)
-def test_non_staff_gets_403(user_client, path):
-    assert user_client.get(path).status_code == 403
+@pytest.mark.parametrize(
+    ("path", "headers"),
+    [
+        ("/monitoring/user_count/?format=json", {}),
+        ("/monitoring/user_count/?format=csv", {}),
+        ("/monitoring/user_count/", {"Accept": "application/json"}),
+        ("/monitoring/user_count/", {"X-Requested-With": "XMLHttpRequest"}),
+        ("/monitoring/nope/?format=json", {}),
+    ],
+)
+def test_anonymous_data_clients_get_a_json_401(client, path, headers):
+    response = client.get(path, headers=headers)
+    assert response.status_code == 401
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == {"error": "Log in to see monitoring data."}
+
+
+@pytest.mark.parametrize("path", BROWSER_PATHS)
+def test_a_denied_browser_user_gets_a_page_that_says_why(user_client, path):
+    response = user_client.get(path)
+    assert response.status_code == 403
+    html = response.content.decode()
+    assert "<html" in html
+    assert "Monitoring is for staff users only" in html
+    assert 'href="/admin/login/?next=' in html
+
+
+@override_settings(MONITORING_PERMISSION="test_app.view_monitorusercount")
+def test_the_denied_page_names_the_missing_permission(user_client):
+    response = user_client.get("/monitoring/")
+    assert response.status_code == 403
+    assert "test_app.view_monitorusercount" in response.content.decode()
+
+
+@pytest.mark.parametrize("path", CLIENT_PATHS)
+def test_a_denied_data_client_gets_a_json_403(user_client, path):
+    response = user_client.get(path)
+    assert response.status_code == 403
+    assert response["Content-Type"] == "application/json"
+    assert "staff" in response.json()["error"]
+
+
+def test_an_unknown_monitor_is_a_json_404_for_data_clients(staff_client):
+    response = staff_client.get("/monitoring/user_cont/", {"format": "json"})
+    assert response.status_code == 404
+    assert response.json() == {"error": "No monitor named 'user_cont'. Did you mean 'user_count'?"}
 
 
 @pytest.mark.parametrize("path", DATA_PATHS)
 def test_inactive_staff_is_not_let_in(client, path):
     # ModelBackend drops an inactive user from the session, so they are sent to log in.
     client.force_login(StaffFactory(is_active=False))
-    assert client.get(path).status_code == 302
+    assert client.get(path).status_code == (302 if path in BROWSER_PATHS else 401)
 
 
 @pytest.mark.parametrize("path", DATA_PATHS)
@@ -105,16 +148,18 @@ def test_inactive_staff_is_refused_by_backends_that_keep_them(rf):
 
     request = rf.get("/monitoring/")
     request.user = StaffFactory(is_active=False)
-    with pytest.raises(PermissionDenied):
-        DashboardView.as_view()(request)
+    response = DashboardView.as_view()(request)
+    assert response.status_code == 403
+    assert "Your account is inactive." in response.content.decode()
 
 
 def test_the_view_itself_refuses_non_staff_when_routed_elsewhere(rf):
     view = IntegerCountView.as_view(model=monitor.get("user_count").model)
-    request = rf.get("/elsewhere/")
+    request = rf.get("/elsewhere/", {"format": "json"})
     request.user = UserFactory()
-    with pytest.raises(PermissionDenied):
-        view(request)
+    response = view(request)
+    assert response.status_code == 403
+    assert "error" in json.loads(response.content)
 
 
 @override_settings(MONITORING_PERMISSION="test_app.view_monitorusercount")
@@ -235,7 +280,7 @@ def test_unknown_monitor_is_404_with_a_suggestion(staff_client):
     assert response.status_code == 404
 
 
-def test_json_without_range_answers_daily_sums_for_30_days(staff_client):
+def test_json_without_range_answers_the_default_range(staff_client):
     # Creating the staff user counted one new user; start from none.
     monitor.get("user_count").model.objects.all().delete()
     now = timezone.now()
@@ -249,18 +294,23 @@ def test_json_without_range_answers_daily_sums_for_30_days(staff_client):
     assert data["category"] == "Users"
     assert data["stat"] == "sum"
     assert data["stats"] == ["sum"]
-    assert data["range"] is None
-    assert data["resolution"] == "day"
+    # MONITORING_DEFAULT_RANGE, as on the dashboard: the last 7 days, hour by hour.
+    assert data["range"] == "7d"
+    assert data["resolution"] == "hour"
     assert data["timezone"] == "Europe/Berlin"
     assert data["split_by"] is None
     assert data["groups"] == []
+    assert data["labels"] == {"time": "Time", "sum": "Total"}
+    assert data["group_stat"] == "sum"
+    assert data["overflow"] is False
     points = data["points"]
-    assert len(points) == 30
-    assert points[-1] == {"start": today_start().isoformat(), "value": 3}
-    assert points[-3]["value"] == 5
+    assert len(points) == 7 * 24 + 1  # the first hour is floored
+    this_hour = timezone.localtime(now).replace(minute=0, second=0, microsecond=0)
+    assert points[-1] == {"start": this_hour.isoformat(), "value": 3}
+    assert points[-1 - 48]["value"] == 5
     assert sum(p["value"] for p in points) == 8
     assert data["values"]["sum"] == [p["value"] for p in points]
-    assert data["timestamps"][-1] == int(today_start().timestamp())
+    assert data["timestamps"][-1] == int(this_hour.timestamp())
     assert data["start"] == points[0]["start"]
     assert data["summary"]["stat"] == "total"
     assert data["summary"]["value"] == 8
@@ -465,9 +515,12 @@ def test_post_is_not_allowed(staff_client):
     assert staff_client.post(url("user_count")).status_code == 405
 
 
-@override_settings(MONITORING_DEFAULT_DAYS=7)
-def test_number_of_days_follows_the_setting(staff_client):
-    assert len(get_json(staff_client, "user_count")["points"]) == 7
+@override_settings(MONITORING_DEFAULT_RANGE="24h")
+def test_the_default_range_follows_the_setting(staff_client):
+    data = get_json(staff_client, "user_count")
+    assert data["range"] == "24h"
+    assert data["resolution"] == "minute"
+    assert len(data["points"]) == 24 * 60 + 1
 
 
 def test_signals_feed_the_user_monitors(client):
@@ -581,6 +634,12 @@ def test_csv_has_a_column_per_group(staff_client):
 # -- the card ---------------------------------------------------------------------
 
 
+def text_of(html, css_class):
+    """Return the text of the first element with ``css_class``, tags stripped."""
+    match = re.search(rf'class="{css_class}"[^>]*>(.*?)</p>', html, re.S)
+    return re.sub(r"<[^>]+>", "", match.group(1)).strip()
+
+
 def card(client, name, **params):
     response = client.get(url(name), params)
     assert response.status_code == 200
@@ -588,11 +647,14 @@ def card(client, name, **params):
     return response.content.decode()
 
 
-def series_of(html):
+def series_json(html):
     import html as html_module
 
-    raw = re.search(r'data-series="([^"]*)"', html).group(1)
-    return json.loads(html_module.unescape(raw))
+    return html_module.unescape(re.search(r'data-series="([^"]*)"', html).group(1))
+
+
+def series_of(html):
+    return json.loads(series_json(html))
 
 
 def test_card_is_a_fragment_with_headline_chart_data_and_summary(staff_client):
@@ -606,9 +668,13 @@ def test_card_is_a_fragment_with_headline_chart_data_and_summary(staff_client):
     assert "+200% vs previous period" in html
     assert "monitoring-change-up" in html
     assert series_of(html) == get_json(staff_client, "user_count", **DAY_PARAMS)
-    assert "New users: 3 in total over 2026-03-10 00:00 to 2026-03-11 00:00" in html
-    assert "up 200% on the period before" in html
-    assert "Highest hour: 3, starting 2026-03-10 09:00." in html
+    summary = text_of(html, "monitoring-summary")
+    assert summary == (
+        "New users: 3 in total from March 10, 2026, 12:00 AM to March 11, 2026, 12:00 AM, "
+        "up 200% on the period before. Highest hour: 3, starting March 10, 2026, 9:00 AM."
+    )
+    # Every time is there for scripts too, in the site's zone.
+    assert '<time datetime="2026-03-10T09:00:00+01:00">' in html
     assert 'href="/monitoring/user_count/?' in html
     assert "format=csv" in html
     assert 'aria-controls="monitoring-table-user_count"' in html
@@ -617,7 +683,7 @@ def test_card_is_a_fragment_with_headline_chart_data_and_summary(staff_client):
 def test_card_has_an_empty_state(staff_client):
     html = card(staff_client, "user_count", **DAY_PARAMS)
     assert 'data-state="empty"' in html
-    assert "No data yet — call <code>monitor.get('user_count').add(1)</code>" in html
+    assert "No data recorded yet — call <code>monitor.get('user_count').add(1)</code>" in html
     assert "data-series" not in html
 
 
@@ -670,7 +736,9 @@ def test_card_says_when_nothing_changed(staff_client):
     html = card(staff_client, "user_count", **DAY_PARAMS)
     assert "same as previous period" in html
     assert "monitoring-change-flat" in html
-    assert "2 in total over 2026-03-10 00:00 to 2026-03-11 00:00, the same as the period" in html
+    assert "2 in total from March 10, 2026, 12:00 AM to March 11, 2026, 12:00 AM, the same as" in (
+        text_of(html, "monitoring-summary")
+    )
 
 
 # Any query string at all gets an answer, never a 500.
@@ -704,3 +772,140 @@ def test_no_query_string_gets_a_500(staff_client, name, params):
         body = response.json()
         assert body["parameter"] is not None
         assert body["allowed"]
+
+
+# -- values at the edges ----------------------------------------------------------
+
+
+def strict_json_text(text):
+    """Parse like a standard JSON parser: Infinity and NaN are not JSON."""
+
+    def refuse(constant):
+        raise ValueError(f"{constant} is not JSON")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+def strict_json(response):
+    return strict_json_text(response.content)
+
+
+def test_a_gauge_at_zero_is_data_not_an_empty_card(staff_client):
+    QueueLengthFactory(value=0, created=DAY + dt.timedelta(hours=2))
+    html = card(staff_client, "queue_length", **DAY_PARAMS)
+    assert 'data-state="ready"' in html
+    assert '<span class="monitoring-headline-value">0</span>' in html
+    assert "data-series" in html
+
+
+def test_an_empty_range_tells_when_the_last_point_was(staff_client):
+    QueueLengthFactory(value=4, created=DAY - dt.timedelta(days=3, minutes=-5))
+    html = card(staff_client, "queue_length", **DAY_PARAMS)
+    assert 'data-state="empty"' in html
+    assert "No data in this range (last point:" in html
+    assert '<time datetime="2026-03-07T00:05:00+01:00">' in html
+    assert "No data recorded yet" not in html
+
+
+EXTREMES = [
+    sys.float_info.max,
+    -sys.float_info.max,
+    sys.float_info.min,
+    5e-324,
+    1e-300,
+    1e300,
+    0.0,
+    -0.0,
+]
+
+
+@pytest.mark.parametrize("fmt", ["json", "csv", "html"])
+def test_a_duration_of_the_largest_float_answers_every_format(staff_client, fmt):
+    RequestTimeFactory(value=sys.float_info.max, created=DAY + dt.timedelta(hours=1))
+    RequestTimeFactory(value=sys.float_info.max, created=DAY + dt.timedelta(hours=1))
+    response = staff_client.get(url("request_time"), {"format": fmt, **DAY_PARAMS})
+    assert response.status_code == 200
+    if fmt == "json":
+        data = strict_json(response)
+        # p95 is exact: the bin's value would overflow, max bounds it.
+        assert data["summary"]["value"] == sys.float_info.max
+        assert data["overflow"] is False
+
+
+def test_a_gauge_from_tiny_to_huge_has_no_infinite_change(staff_client):
+    MonitorLoadAverage.add(1e-300, at=DAY - dt.timedelta(hours=2))
+    MonitorLoadAverage.add(1e300, at=DAY + dt.timedelta(hours=2))
+    data = strict_json(staff_client.get(url("load_average"), {"format": "json", **DAY_PARAMS}))
+    assert data["summary"]["value"] == 1e300
+    assert data["summary"]["change"] is None
+    html = card(staff_client, "load_average", **DAY_PARAMS)
+    assert "vs previous period" not in html
+
+
+def test_a_sum_that_overflows_is_null_with_a_flag(staff_client):
+    for _ in range(2):
+        MonitorLoadAverage.add(sys.float_info.max, at=DAY + dt.timedelta(hours=3))
+    response = staff_client.get(url("load_average"), {"format": "json", **DAY_PARAMS})
+    data = strict_json(response)
+    assert data["overflow"] is True
+    assert data["values"]["avg"][3] is None  # (max + max) / 2 overflowed on the way
+    assert data["values"]["max"][3] == sys.float_info.max
+    rows = list(
+        csv.reader(
+            io.StringIO(
+                staff_client.get(
+                    url("load_average"), {"format": "csv", **DAY_PARAMS}
+                ).content.decode()
+            )
+        )
+    )
+    assert rows[4][1] == ""  # avg: blank, as null in JSON
+    assert "inf" not in "".join(",".join(row) for row in rows).lower()
+
+
+@hypothesis_settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    values=st.lists(
+        st.one_of(
+            st.sampled_from(EXTREMES),
+            st.floats(allow_nan=False, allow_infinity=False),
+        ),
+        min_size=1,
+        max_size=4,
+    ),
+    name=st.sampled_from(["load_average", "request_time"]),
+    fmt=st.sampled_from(["json", "csv", "html"]),
+)
+@example(values=[sys.float_info.max] * 2, name="load_average", fmt="json")
+@example(
+    values=[1.0, 1.0, sys.float_info.max, -sys.float_info.max], name="load_average", fmt="html"
+)
+def test_no_stored_value_gives_a_500_or_invalid_json(staff_client, values, name, fmt):
+    from monitoring.models import Rollup, RollupBin
+
+    handle = monitor.get(name)
+    handle.model.objects.all().delete()
+    Rollup.objects.filter(monitor=name).delete()
+    RollupBin.objects.filter(monitor=name).delete()
+    for i, value in enumerate(values):
+        if name == "request_time":
+            value = abs(value)
+        # Two to a bucket, the first bucket in the range and the next one before it: sums,
+        # averages and changes of extreme values.
+        handle.model.add(value, at=DAY - dt.timedelta(hours=i // 2))
+    response = staff_client.get(url(name), {"format": fmt, **DAY_PARAMS})
+    assert response.status_code == 200, response.content[:300]
+    if fmt == "json":
+        strict_json(response)
+    elif fmt == "csv":
+        assert "inf" not in response.content.decode().lower()
+        assert "nan" not in response.content.decode().lower()
+    else:
+        html = response.content.decode()
+        assert "data-state=" in html
+        if "data-series" in html:
+            strict_json_text(series_json(html))

@@ -1,0 +1,63 @@
+"""The dashboard page: every registered monitor as a card, grouped by category."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.utils.decorators import method_decorator
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.generic import TemplateView
+
+from monitoring.buckets import site_timezone
+from monitoring.conf import conf
+from monitoring.forms import RANGES, REFRESH_INTERVALS, DashboardForm
+from monitoring.register import Monitor, monitor
+from monitoring.views.access import StaffRequiredMixin
+
+__all__ = ["DashboardView"]
+
+
+def script_messages() -> dict[str, str]:
+    """Return the messages the dashboard's scripts show, in the active language."""
+    return {
+        "failed": _("This chart could not be loaded."),
+        "retry": _("Try again"),
+        "timeout": _("The server took too long to answer."),
+        "unreachable": _("The server could not be reached."),
+        "session": _("Your session may have ended; reload the page to log in again."),
+        # %(status)s is filled in by the script.
+        "http": _("The server answered with an error (HTTP %(status)s)."),
+    }
+
+
+@method_decorator(never_cache, name="dispatch")
+class DashboardView(StaffRequiredMixin, TemplateView):
+    """List every registered monitor, grouped by category, in dashboard order.
+
+    The cards load themselves over AJAX when they scroll into view.
+    ``?range=`` and ``?refresh=`` (seconds) set the page's range and
+    auto-refresh, so a view of the dashboard can be shared by its URL.
+    """
+
+    template_name = "monitoring/dashboard.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        categories: dict[str, list[Monitor]] = {}
+        for handle in monitor:
+            categories.setdefault(handle.category, []).append(handle)
+        range_name, refresh = DashboardForm(self.request.GET).values()
+        context.update(
+            base_template=conf.BASE_TEMPLATE,
+            categories=list(categories.items()),
+            monitor_count=len(monitor),
+            ranges=[(name, label) for name, (_width, label) in RANGES.items()],
+            range=range_name,
+            refresh_intervals=list(REFRESH_INTERVALS.items()),
+            refresh=refresh,
+            timezone=str(site_timezone()),
+            messages_json=json.dumps(script_messages()),
+        )
+        return context
