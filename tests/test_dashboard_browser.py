@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import zoneinfo
 from urllib.parse import parse_qs, urlparse
 
@@ -109,6 +110,12 @@ class Dashboard:
             " e => window.__violations.push(e.violatedDirective + ' ' + e.blockedURI));"
         )
 
+    def speak(self, language):
+        """Show the pages in ``language`` from now on."""
+        self.page.context.add_cookies(
+            [{"name": settings.LANGUAGE_COOKIE_NAME, "value": language, "url": self.base_url}]
+        )
+
     def open(self, query: str = ""):
         response = self.page.goto(f"{self.base_url}/monitoring/{query}")
         assert response.status == 200
@@ -173,7 +180,10 @@ def dashboard(browser, live_server, request):
                 "name": settings.SESSION_COOKIE_NAME,
                 "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
                 "url": live_server.url,
-            }
+            },
+            # The page's language is pinned too (test_app follows Accept-Language, which
+            # the browser's locale sets); test_the_dashboard_in_german picks German.
+            {"name": settings.LANGUAGE_COOKIE_NAME, "value": "en-us", "url": live_server.url},
         ]
     )
     page = context.new_page()
@@ -469,3 +479,48 @@ def test_dark_mode_follows_the_system(dashboard, known_data):
     background = dashboard.card("user_count").evaluate("el => getComputedStyle(el).backgroundColor")
     assert background == "rgb(255, 255, 255)"
     dashboard.wait_drawn("user_count", times=2)  # redrawn in the light colours
+
+
+def test_the_dashboard_in_german(dashboard, known_data):
+    dashboard.speak("de")
+    dashboard.open("?range=24h")
+    page = dashboard.page
+    assert page.locator("html").get_attribute("lang") == "de"
+    assert "Zeitraum" in page.locator(".monitoring-toolbar").inner_text()
+    assert page.locator(".monitoring-range option:checked").inner_text() == "Letzte 24 Stunden"
+    dashboard.wait_drawn("load_average")
+    dashboard.wait_drawn("queue_length")
+    # Numbers: a decimal comma.
+    load = dashboard.card("load_average")
+    assert load.locator(".monitoring-headline-value").inner_text() == "0,75"
+    assert load.locator(".monitoring-headline-label").inner_text() == "zuletzt"
+    legend = dashboard.card("queue_length").locator(".u-legend").inner_text()
+    assert "Durchschnitt" in legend and "Min." in legend and "Max." in legend
+    # Times: Berlin's 24-hour clock in the legend, the table and the summary.
+    card = dashboard.card("queue_length")
+    box = card.locator(".u-over").bounding_box()
+    page.mouse.move(box["x"] + box["width"] - 2, box["y"] + box["height"] / 2)
+    time_cell = card.locator(".u-legend .u-series").first.locator(".u-value")
+    page.wait_for_function("el => /\\d/.test(el.textContent)", arg=time_cell.element_handle())
+    shown = plain(time_cell.inner_text())
+    now = timezone.now()
+    # Minute buckets, narrower than a pixel: the cursor is on one of the last few.
+    assert any(clock(now - dt.timedelta(minutes=m), "de") in shown for m in range(20)), shown
+    assert "AM" not in shown and "PM" not in shown
+    toggle = card.locator(".monitoring-table-toggle")
+    assert toggle.inner_text() == "Datentabelle zeigen"
+    toggle.click()
+    assert toggle.inner_text() == "Datentabelle ausblenden"
+    table = card.locator(".monitoring-table table")
+    assert "Beginn (Europe/Berlin)" in table.locator("thead").inner_text()
+    assert "Durchschnitt" in table.locator("thead").inner_text()
+    data = page.evaluate(
+        "card => JSON.parse(card.querySelector('.monitoring-chart').dataset.series)",
+        card.element_handle(),
+    )
+    first = dt.datetime.fromtimestamp(data["timestamps"][0], tz=dt.timezone.utc)
+    assert clock(first, "de") in plain(table.locator("tbody tr").first.locator("th").inner_text())
+    summary = plain(card.locator(".monitoring-summary").inner_text())
+    assert summary.startswith("Queue length: zuletzt 7 jobs in den letzten 24 Stunden")
+    peak = plain(card.locator(".monitoring-summary time").last.inner_text())
+    assert re.search(r"\b\d{2}:\d{2}\b", peak) and "M" not in peak.split()[-1], peak
