@@ -43,8 +43,10 @@ RANGES: dict[str, tuple[dt.timedelta, Any]] = {
     "365d": (dt.timedelta(days=365), gettext_lazy("Last 365 days")),
 }
 
-#: What ``?format=`` accepts; the card is the default.
-FORMATS = ("html", "json", "csv")
+#: What ``?format=`` accepts: the monitor's full page, its card (the HTML fragment the
+#: dashboard fetches), its data as JSON or as CSV. Without it, the request's headers
+#: choose (see :func:`monitoring.views.monitors.requested_format`).
+FORMATS = ("page", "card", "json", "csv")
 
 #: Auto-refresh choices of the dashboard, in seconds (0 is off), with their labels.
 REFRESH_INTERVALS: dict[int, Any] = {
@@ -80,7 +82,7 @@ class Query:
     end: dt.datetime
     resolution: str
     range: str | None = None
-    format: str = "html"
+    format: str | None = None
     filters: dict[str, list[Any]] = field(default_factory=dict)
     split_by: str | None = None
     top: int = 5
@@ -343,7 +345,7 @@ class MonitorQueryForm(forms.Form):
             end=data["end"],
             resolution=data["resolution"],
             range=data["range"],
-            format=data["format"] or "html",
+            format=data["format"],
             filters=filters,
             split_by=split_by,
             top=data["top"],

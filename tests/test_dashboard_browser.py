@@ -524,3 +524,62 @@ def test_the_dashboard_in_german(dashboard, known_data):
     assert summary.startswith("Queue length: zuletzt 7 jobs in den letzten 24 Stunden")
     peak = plain(card.locator(".monitoring-summary time").last.inner_text())
     assert re.search(r"\b\d{2}:\d{2}\b", peak) and "M" not in peak.split()[-1], peak
+
+
+def test_the_page_of_a_monitor_zooms_by_dragging_and_keeps_it_in_the_url(dashboard, known_data):
+    page = dashboard.page
+    page.goto(f"{dashboard.base_url}/monitoring/user_count/?range=24h")
+    dashboard.wait_drawn("user_count")
+    card = dashboard.card("user_count")
+    # The page shows its table and a link back to the dashboard.
+    assert card.locator(".monitoring-table table").is_visible()
+    assert page.locator(".monitoring-back").get_attribute("href") == "/monitoring/?range=24h"
+    box = card.locator(".u-over").bounding_box()
+    y = box["y"] + box["height"] / 2
+    with page.expect_response(lambda r: "/monitoring/user_count/" in r.url and "start=" in r.url):
+        page.mouse.move(box["x"] + box["width"] * 0.5, y)
+        page.mouse.down()
+        page.mouse.move(box["x"] + box["width"] - 1, y, steps=5)
+        page.mouse.up()
+    dashboard.wait_drawn("user_count", times=2)
+    query = parse_qs(urlparse(page.url).query)
+    assert "range" not in query
+    start = dt.datetime.fromisoformat(query["start"][0].replace("Z", "+00:00"))
+    end = dt.datetime.fromisoformat(query["end"][0].replace("Z", "+00:00"))
+    now = timezone.now()
+    # The last 12 of the last 24 hours (the users came 2 hours ago), give or take a bucket.
+    assert abs((start - (now - dt.timedelta(hours=12))).total_seconds()) < 15 * 60
+    assert abs((end - now).total_seconds()) < 15 * 60
+    data = page.evaluate(
+        "card => JSON.parse(card.querySelector('.monitoring-chart').dataset.series)",
+        card.element_handle(),
+    )
+    assert data["range"] is None
+    assert abs(data["timestamps"][0] - start.timestamp()) <= 60
+    # The picker shows the zoomed span in Berlin's wall-clock time.
+    shown = page.locator(".monitoring-start").input_value()
+    assert shown == f"{start.astimezone(BERLIN):%Y-%m-%dT%H:%M}"
+    assert page.locator(".monitoring-detail-range").input_value() == ""
+
+
+def test_the_picker_of_a_monitor_page_sets_start_and_end(dashboard, known_data):
+    page = dashboard.page
+    page.goto(f"{dashboard.base_url}/monitoring/orders/?range=7d")
+    dashboard.wait_drawn("orders")
+    page.locator(".monitoring-start").fill("2026-03-10T08:00")
+    page.locator(".monitoring-end").fill("2026-03-12T20:30")
+    assert page.locator(".monitoring-detail-range").input_value() == ""
+    page.locator(".monitoring-detail-controls select[name=split]").select_option("none")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Apply").click()
+    query = parse_qs(urlparse(page.url).query)
+    assert query == {
+        "start": ["2026-03-10T08:00"],
+        "end": ["2026-03-12T20:30"],
+        "split": ["none"],
+        "top": ["5"],
+    }
+    dashboard.wait_settled("orders")
+    card = dashboard.card("orders")
+    assert card.get_attribute("data-state") == "empty"  # nothing was ordered back then
+    assert "2026-03-10T08:00:00+01:00" in card.locator(".monitoring-summary").inner_html()

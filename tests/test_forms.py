@@ -34,7 +34,7 @@ def test_no_parameters_give_the_default_range_ending_now():
     assert query.range == "7d"
     assert (query.start, query.end) == (NOW - dt.timedelta(days=7), NOW)
     assert query.resolution == "auto"
-    assert query.format == "html"
+    assert query.format is None  # the view picks it from the headers
     assert query.split_by == "plan"
     assert query.top == 5
     assert query.filters == {}

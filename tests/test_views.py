@@ -539,7 +539,7 @@ def test_signals_feed_the_user_monitors(client):
         ({"range": "2d"}, "range", ["1h", "6h", "24h", "7d", "30d", "90d", "365d"]),
         ({"range": ""}, None, None),
         ({"resolution": "week"}, "resolution", ["auto", "minute", "hour", "day"]),
-        ({"format": "xml"}, "format", ["html", "json", "csv"]),
+        ({"format": "xml"}, "format", ["page", "card", "json", "csv"]),
         ({"start": "yesterday"}, "start", None),
         ({"start": "2026-03-10", "end": "2026-13-01"}, "end", None),
         ({"end": "2026-03-10"}, "end", None),
@@ -589,7 +589,7 @@ def test_a_dimension_on_a_monitor_without_it_is_unknown(staff_client):
     assert "plan" not in body["allowed"]
 
 
-@pytest.mark.parametrize("fmt", ["html", "json", "csv"])
+@pytest.mark.parametrize("fmt", ["page", "card", "json", "csv"])
 def test_every_format_answers_bad_parameters_with_json(staff_client, fmt):
     body = get_400(staff_client, "user_count", format=fmt, range="forever")
     assert body["parameter"] == "range"
@@ -641,7 +641,7 @@ def text_of(html, css_class):
 
 
 def card(client, name, **params):
-    response = client.get(url(name), params)
+    response = client.get(url(name), {"format": "card", **params})
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/html")
     return response.content.decode()
@@ -819,7 +819,7 @@ EXTREMES = [
 ]
 
 
-@pytest.mark.parametrize("fmt", ["json", "csv", "html"])
+@pytest.mark.parametrize("fmt", ["json", "csv", "card"])
 def test_a_duration_of_the_largest_float_answers_every_format(staff_client, fmt):
     RequestTimeFactory(value=sys.float_info.max, created=DAY + dt.timedelta(hours=1))
     RequestTimeFactory(value=sys.float_info.max, created=DAY + dt.timedelta(hours=1))
@@ -878,11 +878,11 @@ def test_a_sum_that_overflows_is_null_with_a_flag(staff_client):
         max_size=4,
     ),
     name=st.sampled_from(["load_average", "request_time"]),
-    fmt=st.sampled_from(["json", "csv", "html"]),
+    fmt=st.sampled_from(["json", "csv", "card"]),
 )
 @example(values=[sys.float_info.max] * 2, name="load_average", fmt="json")
 @example(
-    values=[1.0, 1.0, sys.float_info.max, -sys.float_info.max], name="load_average", fmt="html"
+    values=[1.0, 1.0, sys.float_info.max, -sys.float_info.max], name="load_average", fmt="card"
 )
 def test_no_stored_value_gives_a_500_or_invalid_json(staff_client, values, name, fmt):
     from monitoring.models import Rollup, RollupBin
@@ -909,3 +909,68 @@ def test_no_stored_value_gives_a_500_or_invalid_json(staff_client, values, name,
         assert "data-state=" in html
         if "data-series" in html:
             strict_json_text(series_json(html))
+
+
+# -- the monitor's page and the choice of format -------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("params", "headers", "expected"),
+    [
+        ({}, {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}, "page"),
+        ({}, {}, "page"),
+        ({}, {"X-Requested-With": "XMLHttpRequest"}, "card"),
+        ({}, {"Accept": "application/json"}, "json"),
+        ({}, {"Accept": "text/csv"}, "csv"),
+        ({"format": "card"}, {"Accept": "application/json"}, "card"),
+        ({"format": "json"}, {"Accept": "text/html"}, "json"),
+        ({"format": "page"}, {"X-Requested-With": "XMLHttpRequest"}, "page"),
+    ],
+)
+def test_the_format_comes_from_the_parameter_or_the_headers(
+    staff_client, params, headers, expected
+):
+    response = staff_client.get(url("orders"), params, headers=headers)
+    assert response.status_code == 200
+    content = response.content.decode()
+    kind = {
+        "page": lambda: "<html" in content and "monitoring-detail-page" in content,
+        "card": lambda: content.lstrip().startswith('<div class="monitoring-card-content"'),
+        "json": lambda: response["Content-Type"] == "application/json",
+        "csv": lambda: response["Content-Type"].startswith("text/csv"),
+    }
+    assert [name for name, check in kind.items() if check()] == [expected]
+
+
+def test_the_page_has_its_controls_links_and_description(staff_client):
+    response = staff_client.get(
+        url("orders"), {"start": "2026-03-10T08:00", "end": "2026-03-11", "plan": "pro"}
+    )
+    html = response.content.decode()
+    assert "<title>Orders · Monitoring</title>" in html
+    assert "Orders placed, by plan." in html
+    assert '<a class="monitoring-back" href="/monitoring/">' in html
+    assert 'name="start" class="monitoring-start" value="2026-03-10T08:00"' in html
+    assert 'name="end" class="monitoring-end" value="2026-03-11T00:00"' in html
+    assert '<option value="plan" selected>plan</option>' in html
+    assert 'name="top" class="monitoring-top" min="1" max="20" value="5"' in html
+    assert '<input type="hidden" name="plan" value="pro">' in html
+    # The card it fetches, and its exports, take the same parameters.
+    assert 'data-params="start=2026-03-10T08%3A00&amp;end=2026-03-11&amp;plan=pro"' in html
+    assert (
+        'href="/monitoring/orders/?start=2026-03-10T08%3A00&amp;end=2026-03-11&amp;plan=pro&amp;format=csv"'
+        in html
+    )
+    assert "format=json" in html
+
+
+def test_the_page_of_a_range_keeps_it_for_the_way_back(staff_client):
+    html = staff_client.get(url("user_count"), {"range": "30d"}).content.decode()
+    assert '<a class="monitoring-back" href="/monitoring/?range=30d">' in html
+    assert '<option value="30d" selected>' in html
+    assert "monitoring-split" not in html  # no dimension, nothing to split
+
+
+def test_dashboard_card_titles_link_to_their_page(staff_client):
+    html = staff_client.get("/monitoring/", {"range": "24h"}).content.decode()
+    assert '<a href="/monitoring/orders/?range=24h">Orders</a>' in html

@@ -6,7 +6,6 @@ import json
 from typing import Any
 
 from django.utils.decorators import method_decorator
-from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.generic import TemplateView
 
@@ -15,21 +14,9 @@ from monitoring.conf import conf
 from monitoring.forms import RANGES, REFRESH_INTERVALS, DashboardForm
 from monitoring.register import Monitor, monitor
 from monitoring.views.access import StaffRequiredMixin
+from monitoring.views.data import script_messages
 
 __all__ = ["DashboardView"]
-
-
-def script_messages() -> dict[str, str]:
-    """Return the messages the dashboard's scripts show, in the active language."""
-    return {
-        "failed": _("This chart could not be loaded."),
-        "retry": _("Try again"),
-        "timeout": _("The server took too long to answer."),
-        "unreachable": _("The server could not be reached."),
-        "session": _("Your session may have ended; reload the page to log in again."),
-        # %(status)s is filled in by the script.
-        "http": _("The server answered with an error (HTTP %(status)s)."),
-    }
 
 
 @method_decorator(never_cache, name="dispatch")

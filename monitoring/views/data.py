@@ -11,13 +11,21 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from monitoring import queries
 from monitoring.buckets import site_timezone
 from monitoring.register import Monitor
 
-__all__ = ["DEFAULT_STATS", "GROUP_STATS", "STAT_LABELS", "chart_data", "finite"]
+__all__ = [
+    "DEFAULT_STATS",
+    "GROUP_STATS",
+    "STAT_LABELS",
+    "chart_data",
+    "finite",
+    "script_messages",
+]
 
 #: The stat each kind shows in ``points`` when a view does not set one.
 DEFAULT_STATS = {"count": "sum", "value": "avg", "duration": "count"}
@@ -121,4 +129,17 @@ def chart_data(handle: Monitor, series: queries.Series, query: Any, stat: str) -
         "values": values,
         "groups": groups,
         "overflow": overflow.seen,
+    }
+
+
+def script_messages() -> dict[str, str]:
+    """Return the messages the dashboard's scripts show, in the active language."""
+    return {
+        "failed": gettext("This chart could not be loaded."),
+        "retry": gettext("Try again"),
+        "timeout": gettext("The server took too long to answer."),
+        "unreachable": gettext("The server could not be reached."),
+        "session": gettext("Your session may have ended; reload the page to log in again."),
+        # %(status)s is filled in by the script.
+        "http": gettext("The server answered with an error (HTTP %(status)s)."),
     }

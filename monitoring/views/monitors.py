@@ -4,10 +4,12 @@ Register a monitor with the view for its kind::
 
     monitor.register("user_count", IntegerCountView.as_view(model=MonitorUserCount))
 
-At ``/monitoring/<name>/`` the view answers with the monitor's dashboard card
-(an HTML fragment), ``?format=json`` (or ``Accept: application/json``) with
-the chart data and ``?format=csv`` (or ``Accept: text/csv``) with the same
-data as a download. Subclass :class:`MonitorView` to change any of them.
+At ``/monitoring/<name>/`` the view answers a browser with the monitor's own
+page, ``?format=card`` (or a script's ``X-Requested-With: XMLHttpRequest``)
+with its dashboard card (an HTML fragment), ``?format=json`` (or ``Accept:
+application/json``) with the chart data and ``?format=csv`` (or ``Accept:
+text/csv``) with the same data as a download. Subclass :class:`MonitorView`
+to change any of them.
 """
 
 from __future__ import annotations
@@ -26,12 +28,13 @@ from django.views.decorators.cache import never_cache
 
 from monitoring import queries
 from monitoring.buckets import site_timezone
+from monitoring.conf import conf
 from monitoring.exceptions import NotRegistered
-from monitoring.forms import MonitorQueryForm, Query
+from monitoring.forms import MAX_TOP, RANGES, MonitorQueryForm, Query
 from monitoring.models import MonitorBase
 from monitoring.register import Monitor, monitor
 from monitoring.views.access import StaffRequiredMixin, deny, has_access, not_found
-from monitoring.views.data import DEFAULT_STATS, chart_data
+from monitoring.views.data import DEFAULT_STATS, chart_data, script_messages
 from monitoring.views.text import (
     change_text,
     data_is_empty,
@@ -44,16 +47,22 @@ from monitoring.views.text import (
 __all__ = ["DurationView", "IntegerCountView", "MonitorView", "ValueView", "monitor_detail"]
 
 
-def requested_format(request: HttpRequest) -> str | None:
-    """Return json or csv when the Accept header asks for it and no ``?format=`` is given."""
+def requested_format(request: HttpRequest) -> str:
+    """Return the format the headers ask for when the URL names none.
+
+    A script's request (``X-Requested-With: XMLHttpRequest``, as jQuery sends)
+    gets the card; an ``Accept`` header for JSON or CSV without HTML gets that;
+    everything else, browsers first, gets the page.
+    """
+    if request.headers.get("X-Requested-With") == "XMLHttpRequest":
+        return "card"
     accept = request.headers.get("Accept", "")
-    if "text/html" in accept:
-        return None
-    if "application/json" in accept:
-        return "json"
-    if "text/csv" in accept:
-        return "csv"
-    return None
+    if "text/html" not in accept:
+        if "application/json" in accept:
+            return "json"
+        if "text/csv" in accept:
+            return "csv"
+    return "page"
 
 
 @method_decorator(never_cache, name="dispatch")
@@ -112,8 +121,7 @@ class MonitorView(StaffRequiredMixin, View):
     def get_query(self, form: MonitorQueryForm) -> Query:
         """Return the cleaned query of a valid form."""
         query = form.query()
-        if "format" not in self.request.GET:
-            query.format = requested_format(self.request) or query.format
+        query.format = query.format or requested_format(self.request)
         return query
 
     def get_series(self, handle: Monitor, query: Query) -> queries.Series:
@@ -136,6 +144,9 @@ class MonitorView(StaffRequiredMixin, View):
         if not form.is_valid():
             return JsonResponse(form.error_json(), status=400)
         query = self.get_query(form)
+        if query.format == "page":
+            # The page draws its chart from the card, which it fetches like the dashboard.
+            return self.render_page(handle, query)
         try:
             series = self.get_series(handle, query)
         except ValueError as exc:
@@ -178,6 +189,44 @@ class MonitorView(StaffRequiredMixin, View):
             row.extend("" if column[i] is None else column[i] for column in columns)
             writer.writerow(row)
         return response
+
+    def get_page_context(self, handle: Monitor, query: Query) -> dict[str, Any]:
+        """Return the context of the monitor's page (``monitoring/detail.html``)."""
+        tz = site_timezone()
+        params = self.request.GET.copy()
+        params.pop("format", None)
+        exports = {}
+        for fmt in ("csv", "json"):
+            export = params.copy()
+            export["format"] = fmt
+            exports[fmt] = f"{self.request.path}?{export.urlencode()}"
+        dimensions = handle.model.dimension_names()
+        return {
+            "base_template": conf.BASE_TEMPLATE,
+            "monitor": handle,
+            "query": query,
+            "card_params": params.urlencode(),
+            "csv_url": exports["csv"],
+            "json_url": exports["json"],
+            "ranges": [(name, label) for name, (_width, label) in RANGES.items()],
+            "start_local": query.start.astimezone(tz).strftime("%Y-%m-%dT%H:%M"),
+            "end_local": query.end.astimezone(tz).strftime("%Y-%m-%dT%H:%M"),
+            "dimensions": dimensions,
+            "split": query.split_by or "none",
+            "max_top": MAX_TOP,
+            "filters": [
+                (name, value) for name in dimensions for value in self.request.GET.getlist(name)
+            ],
+            "timezone": str(tz),
+            "messages_json": json.dumps(script_messages()),
+        }
+
+    def render_page(self, handle: Monitor, query: Query) -> HttpResponse:
+        """Return the monitor's own page: a full-width chart, its controls and its data."""
+        html = render_to_string(
+            "monitoring/detail.html", self.get_page_context(handle, query), request=self.request
+        )
+        return HttpResponse(html)
 
     def get_template_names(self, handle: Monitor) -> list[str]:
         """Return the card templates to try: ``monitoring/cards/<kind>.html`` by default."""

@@ -79,9 +79,11 @@
 
   function request($card) {
     var $body = $card.find('.monitoring-card-body');
+    // A monitor's page gives its card every parameter of its URL; the dashboard the range.
+    var params = $card.attr('data-params');
     var xhr = $.ajax({
       url: $card.attr('data-url'),
-      data: { range: rangeOf($card) },
+      data: params !== undefined ? params + (params ? '&' : '') + 'format=card' : { range: rangeOf($card), format: 'card' },
       dataType: 'html',
       timeout: TIMEOUT_MS
     });

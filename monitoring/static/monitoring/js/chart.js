@@ -6,6 +6,10 @@
   'use strict';
 
   var HEIGHT = 190;
+
+  function heightOf(el) {
+    return Number($(el).closest('.monitoring-card').attr('data-height')) || HEIGHT;
+  }
   var format = $.monitoringFormat;
   // Charts share the cursor: hovering one card shows the same moment on every other.
   var SYNC_KEY = 'monitoring';
@@ -147,6 +151,8 @@
 
   function build(data, el) {
     var t = theme(el);
+    var $card = $(el).closest('.monitoring-card');
+    var zoom = $card.attr('data-zoom') === 'true';
     var parts;
     if (data.groups.length) {
       parts = data.kind === 'count' ? stacked(data, t) : groupLines(data, t);
@@ -163,7 +169,7 @@
     }
     var options = {
       width: Math.max(el.clientWidth, 200),
-      height: HEIGHT,
+      height: heightOf(el),
       // Bucket times are placed in the site's time zone, whatever the browser's is.
       tzDate: function (ts) { return uPlot.tzDate(new Date(ts * 1e3), data.timezone); },
       series: [{
@@ -186,8 +192,22 @@
       ],
       scales: { y: { range: function (u, min, max) { return [Math.min(0, min), max > 0 ? max * 1.05 : 1]; } } },
       legend: { live: true },
-      cursor: { drag: { x: false, y: false }, sync: { key: SYNC_KEY } }
+      cursor: { drag: { x: zoom, y: false, setScale: false }, sync: { key: SYNC_KEY } }
     };
+    if (zoom) {
+      // A drag selects a time span; the page (detail.js) makes it the new range.
+      options.hooks = {
+        setSelect: [function (u) {
+          if (u.select.width < 3) {
+            return;
+          }
+          var start = u.posToVal(u.select.left, 'x');
+          var end = u.posToVal(u.select.left + u.select.width, 'x');
+          u.setSelect({ left: 0, width: 0, top: 0, height: 0 }, false);
+          $card.trigger('monitoring:zoom', [Math.floor(start), Math.ceil(end)]);
+        }]
+      };
+    }
     if (parts.bands) {
       options.bands = parts.bands;
     }
@@ -199,7 +219,7 @@
     entries.forEach(function (entry) {
       var plot = $(entry.target).closest('.monitoring-card').data('monitoringPlot');
       if (plot && Math.abs(plot.width - entry.target.clientWidth) > 1) {
-        plot.setSize({ width: Math.max(entry.target.clientWidth, 200), height: HEIGHT });
+        plot.setSize({ width: Math.max(entry.target.clientWidth, 200), height: heightOf(entry.target) });
       }
     });
   });

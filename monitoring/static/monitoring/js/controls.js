@@ -41,9 +41,25 @@
     schedule();
   }
 
+  // Card titles lead to each monitor's page, with the range the card shows.
+  function syncTitles() {
+    $main.find('.monitoring-card').each(function () {
+      var $card = $(this);
+      var link = $card.find('.monitoring-card-title a')[0];
+      if (link) {
+        var url = new URL(link.href);
+        url.searchParams.set('range', $card.find('.monitoring-card-range').val() || $range.val());
+        link.href = url.toString();
+      }
+    });
+  }
+
+  $main.on('change', '.monitoring-card-range', syncTitles);
+
   $range.on('change', function () {
     $main.attr('data-range', $range.val());
     syncUrl();
+    syncTitles();
     $main.trigger('monitoring:reload', [{ quiet: false }]);
   });
 

@@ -47,4 +47,9 @@
     $button.attr('aria-expanded', String(!open));
     $button.text($button.attr(open ? 'data-label-show' : 'data-label-hide'));
   });
+
+  // A monitor's page shows its table from the start.
+  $(document).on('monitoring:card-loaded', '.monitoring-card[data-table-open=true]', function () {
+    $(this).find('.monitoring-table-toggle[aria-expanded=false]').trigger('click');
+  });
 })(jQuery);
