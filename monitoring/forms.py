@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from monitoring.buckets import RESOLUTIONS, count_buckets, site_timezone
+from monitoring.buckets import BUCKET_SIZES, count_buckets, site_timezone
 from monitoring.conf import conf
 
 __all__ = [
@@ -244,7 +244,7 @@ class MonitorQueryForm(forms.Form):
         self.fields["start"] = DateTimeParameter()
         self.fields["end"] = DateTimeParameter()
         self.fields["resolution"] = ChoiceParameter(
-            ["auto", *RESOLUTIONS], _("Unknown resolution %(value)r.")
+            ["auto", *BUCKET_SIZES], _("Unknown resolution %(value)r.")
         )
         self.fields["split"] = ChoiceParameter(
             ["none", *dimensions],
@@ -305,14 +305,17 @@ class MonitorQueryForm(forms.Form):
             self.add_error(
                 "start",
                 invalid(
-                    _("From start to end is %(days)s days; a chart can show at most %(max)s days.")
+                    _(
+                        "From start to end is %(days)s days; a chart can show at most "
+                        "%(max)s weeks."
+                    )
                     % {"days": f"{(end - start).days:,}", "max": f"{queries.MAX_BUCKETS:,}"},
                     ISO_HINT,
                 ),
             )
             return
         fitting = ["auto"] + [
-            name for name in RESOLUTIONS if count_buckets(start, end, name) <= queries.MAX_BUCKETS
+            name for name in BUCKET_SIZES if count_buckets(start, end, name) <= queries.MAX_BUCKETS
         ]
         self.add_error(
             "resolution",

@@ -22,6 +22,7 @@ from django.db import connections
 from django.utils import timezone
 
 from monitoring.buckets import (
+    BUCKET_SIZES,
     RESOLUTIONS,
     bucket_starts,
     count_buckets,
@@ -36,6 +37,7 @@ from monitoring.register import Monitor, monitor
 from monitoring.storage.rollups import bin_value, dimension_value
 
 __all__ = [
+    "BUCKET_SIZES",
     "MAX_BUCKETS",
     "MAX_POINTS",
     "RESOLUTIONS",
@@ -52,9 +54,9 @@ __all__ = [
     "site_timezone",
 ]
 
-#: ``resolution="auto"`` picks the finest resolution that keeps a series at
-#: most this long.
-MAX_POINTS = 1500
+#: ``resolution="auto"`` picks the finest bucket size that keeps a series at
+#: most this long: a chart people read at a glance, not a barcode.
+MAX_POINTS = 120
 
 #: The stats of each kind, in the order charts draw them.
 STATS: dict[str, tuple[str, ...]] = {
@@ -67,7 +69,7 @@ STATS: dict[str, tuple[str, ...]] = {
 SUMMARY_BUCKETS = 20_000
 
 #: The most buckets :func:`get_series` answers with, whatever the resolution.
-MAX_BUCKETS = MAX_POINTS * 10
+MAX_BUCKETS = 15_000
 
 #: What the headline number of each kind is.
 SUMMARY_STATS: dict[str, str] = {"count": "total", "value": "last", "duration": "p95"}
@@ -120,24 +122,29 @@ def choose_resolution(
     *,
     now: dt.datetime | None = None,
     limit: int = MAX_POINTS,
+    sizes: Iterable[str] = BUCKET_SIZES,
 ) -> str:
-    """Return the finest resolution that keeps ``[start, end)`` at most ``limit`` buckets.
+    """Return the finest bucket size that keeps ``[start, end)`` at most ``limit`` buckets.
 
-    Skip resolutions whose rollups ``MONITORING_RETENTION`` has already pruned
-    at ``start``, so an old range is read from the coarser rollups that still
-    hold it rather than coming back empty.
+    ``sizes`` are the candidates, finest first: every bucket size a chart can
+    draw (:data:`~monitoring.buckets.BUCKET_SIZES`), or only the stored
+    resolutions. Skip sizes whose rollups ``MONITORING_RETENTION`` has
+    already pruned at ``start``, so an old range is read from the coarser
+    rollups that still hold it rather than coming back empty.
     """
     start, end = to_utc(start), to_utc(end)
     now = to_utc(now if now is not None else timezone.now())
     retention = conf.RETENTION
     span = end - start
-    for name, width in RESOLUTIONS.items():
-        days = retention.get(name) if isinstance(retention, dict) else None
+    names = list(sizes)
+    for name in names:
+        width, base = BUCKET_SIZES[name]
+        days = retention.get(base) if isinstance(retention, dict) else None
         if days is not None and start < now - dt.timedelta(days=days):
             continue
         if span / width <= limit:
             return name
-    return "day"
+    return names[-1]
 
 
 class _Bucket:
@@ -359,8 +366,12 @@ def get_series(
     """Return the series of the monitor ``name`` over ``[start, end)``.
 
     ``end`` defaults to now and ``start`` to one day before ``end``.
-    ``resolution`` is ``"minute"``, ``"hour"``, ``"day"`` or ``"auto"`` (the
-    finest that keeps the series at most :data:`MAX_POINTS` buckets long).
+    ``resolution`` is a bucket size of
+    :data:`~monitoring.buckets.BUCKET_SIZES` (``"minute"``, ``"5min"``,
+    ``"15min"``, ``"hour"``, ``"3h"``, ``"6h"``, ``"12h"``, ``"day"``,
+    ``"week"``) or ``"auto"``: the finest that keeps the series at most
+    :data:`MAX_POINTS` buckets long. Sizes between the stored resolutions
+    are summed from the rollups of the finer one.
     ``filters`` maps dimension names to a value or a list of values.
     ``split_by`` names a dimension: the series then also has one
     :class:`Group` per value, the ``top`` values by total first and the rest
@@ -378,9 +389,9 @@ def get_series(
         raise ValueError(f"start ({start.isoformat()}) must be before end ({end.isoformat()}).")
     if resolution == "auto":
         resolution = choose_resolution(start, end)
-    elif resolution not in RESOLUTIONS:
+    elif resolution not in BUCKET_SIZES:
         raise ValueError(
-            f"Unknown resolution {resolution!r}; choose auto or one of {', '.join(RESOLUTIONS)}."
+            f"Unknown resolution {resolution!r}; choose auto or one of {', '.join(BUCKET_SIZES)}."
         )
     cleaned = _clean_filters(handle, filters)
     if split_by is not None and split_by not in handle.model.dimension_names():
@@ -403,8 +414,11 @@ def get_series(
     epochs = [int(bucket.timestamp()) for bucket in starts]
     first_s, end_s = epochs[0], int(range_end.timestamp())
 
-    reader = _Reader(handle, resolution, cleaned, split_by)
+    base = BUCKET_SIZES[resolution][1]
+    reader = _Reader(handle, base, cleaned, split_by)
     by_label = reader.read(first_s, end_s)
+    if base != resolution:
+        by_label = _regroup(by_label, resolution)
     buckets: dict[int, _Bucket] = defaultdict(_Bucket)
     for label_buckets in by_label.values():
         for bucket_start, bucket in label_buckets.items():
@@ -442,9 +456,11 @@ def get_series(
     # 90-day chart draws day buckets, but its total should not count the
     # part of the first day that lies before start.
     span = end - start
-    summary_resolution = choose_resolution(start - span, end, limit=SUMMARY_BUCKETS)
-    if RESOLUTIONS[summary_resolution] > RESOLUTIONS[resolution]:
-        summary_resolution = resolution
+    summary_resolution = choose_resolution(
+        start - span, end, limit=SUMMARY_BUCKETS, sizes=RESOLUTIONS
+    )
+    if RESOLUTIONS[summary_resolution] > RESOLUTIONS[base]:
+        summary_resolution = base
     unsplit = _Reader(handle, summary_resolution, cleaned, None)
     edges = [
         int(floor_bucket(moment, summary_resolution).timestamp())
@@ -472,6 +488,22 @@ def get_series(
         groups=groups,
         split_by=split_by,
     )
+
+
+def _regroup(by_label: dict[str, dict[int, _Bucket]], size: str) -> dict[str, dict[int, _Bucket]]:
+    """Merge the rollup buckets of each label into the coarser buckets of ``size``."""
+    starts: dict[int, int] = {}
+    regrouped: dict[str, dict[int, _Bucket]] = {}
+    for label, buckets in by_label.items():
+        merged: dict[int, _Bucket] = defaultdict(_Bucket)
+        for start, bucket in buckets.items():
+            coarse = starts.get(start)
+            if coarse is None:
+                moment = dt.datetime.fromtimestamp(start, tz=dt.timezone.utc)
+                coarse = starts[start] = int(floor_bucket(moment, size).timestamp())
+            merged[coarse].merge(bucket)
+        regrouped[label] = merged
+    return regrouped
 
 
 def _group_total(kind: str, bucket: _Bucket, integer: bool = False) -> int | float:

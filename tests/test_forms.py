@@ -70,7 +70,7 @@ def test_a_naive_start_is_read_in_the_site_time_zone_not_the_active_one():
         ({"start": "1800-01-01"}, "start", "'1800-01-01' is not between the years 1900 and 9000."),
         ({"start": "2026-03-01", "end": "later"}, "end", "'later' is not an ISO 8601 date-time."),
         ({"start": "2026-03-01", "end": "9500-01-01"}, "end", "is not between the years"),
-        ({"resolution": "week"}, "resolution", "Unknown resolution 'week'."),
+        ({"resolution": "month"}, "resolution", "Unknown resolution 'month'."),
         ({"split": "colour"}, "split", "The monitor 'orders' has no dimension 'colour'."),
         ({"top": "0"}, "top", "top must be a whole number from 1 to 20, got '0'."),
         ({"top": "²"}, "top", "top must be a whole number from 1 to 20"),

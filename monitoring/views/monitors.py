@@ -264,7 +264,7 @@ class MonitorView(StaffRequiredMixin, View):
                 "p95": _("p95"),
             }.get(summary["stat"], summary["stat"]),
             "change_text": text,
-            "resolution_label": _("%(resolution)s buckets")
+            "resolution_label": _("per %(resolution)s")
             % {"resolution": resolution_name(series.resolution)},
             "change_direction": direction,
             "summary_text": self.get_summary_text(handle, series, data, query),

@@ -106,7 +106,7 @@ def summary_html(
 ) -> SafeString:
     """Return one or two sentences that say what the chart shows, for screen readers."""
     unit = f" {handle.unit}" if handle.unit else ""
-    with_time = series.resolution != "day"
+    with_time = series.resolution not in ("day", "week")
     summary = data["summary"]
     value = format_number(summary["value"]) + unit
     if query.range:
@@ -166,7 +166,17 @@ def summary_html(
 
 def resolution_name(resolution: str) -> str:
     """Return a bucket size's name in the active language."""
-    return {"minute": _("minute"), "hour": _("hour"), "day": _("day")}.get(resolution, resolution)
+    return {
+        "minute": _("minute"),
+        "5min": _("5 minutes"),
+        "15min": _("15 minutes"),
+        "hour": _("hour"),
+        "3h": _("3 hours"),
+        "6h": _("6 hours"),
+        "12h": _("12 hours"),
+        "day": _("day"),
+        "week": _("week"),
+    }.get(resolution, resolution)
 
 
 def data_is_empty(kind: str, data: dict[str, Any]) -> bool:

@@ -48,8 +48,11 @@
     $button.text($button.attr(open ? 'data-label-show' : 'data-label-hide'));
   });
 
-  // A monitor's page shows its table from the start.
-  $(document).on('monitoring:card-loaded', '.monitoring-card[data-table-open=true]', function () {
+  // A monitor's page shows its table from the start, also when its card arrived
+  // before this script ran.
+  function openTable() {
     $(this).find('.monitoring-table-toggle[aria-expanded=false]').trigger('click');
-  });
+  }
+  $(document).on('monitoring:card-loaded', '.monitoring-card[data-table-open=true]', openTable);
+  $('.monitoring-card[data-table-open=true]').each(openTable);
 })(jQuery);
