@@ -377,6 +377,8 @@ class DashboardForm(forms.Form):
     refresh = forms.TypedChoiceField(
         required=False, coerce=int, choices=[(str(s), str(s)) for s in REFRESH_INTERVALS]
     )
+    #: Ranges of single cards that differ from the page's: ``orders:1h,user_count:24h``.
+    cards = forms.CharField(required=False, max_length=2000)
 
     def values(self) -> tuple[str, int]:
         """Return the range and refresh interval, defaults standing in for bad values."""
@@ -385,3 +387,10 @@ class DashboardForm(forms.Form):
         range_name = data.get("range") or default_range()
         refresh = data.get("refresh") or 0
         return range_name, refresh
+
+    def card_ranges(self) -> dict[str, str]:
+        """Return {monitor name: range} of the cards with a range of their own; bad pairs drop."""
+        self.is_valid()
+        text = getattr(self, "cleaned_data", {}).get("cards") or ""
+        pairs = (item.partition(":") for item in text.split(","))
+        return {name: value for name, _sep, value in pairs if name and value in RANGES}

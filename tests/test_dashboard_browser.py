@@ -341,16 +341,28 @@ def test_a_card_can_override_the_page_range(dashboard, known_data):
     dashboard.wait_drawn("orders")
     dashboard.wait_settled(*EXPECTED_HEADLINES)
     before = {name: len(dashboard.card_requests(name)) for name in EXPECTED_HEADLINES}
+    # The override sits in the card's small menu.
+    menu = dashboard.card("orders").locator(".monitoring-card-menu")
+    assert menu.locator(".monitoring-card-range").is_hidden()
+    menu.locator("summary").click()
     with dashboard.page.expect_response(lambda r: "range=1h" in r.url):
-        dashboard.card("orders").locator(".monitoring-card-range").select_option("1h")
-    # Nothing was ordered in the last hour.
+        menu.locator(".monitoring-card-range").select_option("1h")
+    # Nothing was ordered in the last hour: the card says so, and when the last order was.
     dashboard.page.wait_for_selector("#monitor-orders[data-state=empty]")
-    assert dashboard.card("orders").locator(".monitoring-headline-value").inner_text() == "0"
+    card = dashboard.card("orders")
+    assert card.locator(".monitoring-headline-value").inner_text() == "0"
+    assert "No data in this range (last point:" in card.inner_text()
+    assert menu.get_attribute("open") is None  # the menu closed behind the choice
+    assert "cards=orders%3A1h" in dashboard.page.url
     after = {name: len(dashboard.card_requests(name)) for name in EXPECTED_HEADLINES}
     assert after["orders"] == before["orders"] + 1
     assert {k: v for k, v in after.items() if k != "orders"} == {
         k: v for k, v in before.items() if k != "orders"
     }
+    # A shared URL opens with the card's own range.
+    dashboard.page.goto(dashboard.page.url)
+    assert dashboard.card("orders").locator(".monitoring-card-range").input_value() == "1h"
+    dashboard.page.wait_for_selector("#monitor-orders[data-state=empty]")
 
 
 @pytest.mark.parametrize("dashboard", [{"width": 1000, "height": 500}], indirect=True)
@@ -587,3 +599,158 @@ def test_the_picker_of_a_monitor_page_sets_start_and_end(dashboard, known_data):
     card = dashboard.card("orders")
     assert card.get_attribute("data-state") == "empty"  # nothing was ordered back then
     assert "2026-03-10T08:00:00+01:00" in card.locator(".monitoring-summary").inner_html()
+
+
+def test_split_counts_are_stacked_bars(dashboard, known_data):
+    # Two plans in the same hour: stacked, both colours share a column; drawn over each
+    # other, the smaller bar would hide behind the larger one.
+    OrderCountFactory(plan="free", value=2, created=timezone.now() - dt.timedelta(hours=5))
+    dashboard.open("?range=24h")
+    dashboard.wait_drawn("orders")
+    both = dashboard.card("orders").evaluate(
+        """card => {
+            const canvas = card.querySelector('.monitoring-chart canvas');
+            const {width, height} = canvas;
+            const data = canvas.getContext('2d').getImageData(0, 0, width, height).data;
+            let best = 0;
+            for (let x = 0; x < width; x++) {
+                let blue = 0, orange = 0;
+                for (let y = 0; y < height; y++) {
+                    const i = (y * width + x) * 4;
+                    const [r, g, b] = [data[i], data[i + 1], data[i + 2]];
+                    if (b > r + 60) blue++;
+                    if (r > b + 60 && g > b) orange++;
+                }
+                best = Math.max(best, Math.min(blue, orange));
+            }
+            return best;
+        }"""
+    )
+    assert both > 5
+
+
+def test_hovering_one_chart_shows_the_same_moment_on_the_others(dashboard, known_data):
+    dashboard.open("?range=24h")
+    dashboard.wait_drawn("queue_length")
+    dashboard.wait_drawn("request_time")
+    source = dashboard.card("queue_length")
+    box = source.locator(".u-over").bounding_box()
+    dashboard.page.mouse.move(box["x"] + box["width"] * 0.6, box["y"] + box["height"] / 2)
+
+    def hovered_time(name):
+        return dashboard.card(name).locator(".u-legend .u-series").first.locator(".u-value")
+
+    dashboard.page.wait_for_function(
+        "el => /\\d/.test(el.textContent)", arg=hovered_time("request_time").element_handle()
+    )
+    assert hovered_time("request_time").inner_text() == hovered_time("queue_length").inner_text()
+
+
+def test_an_aborted_request_never_shows_an_error(dashboard, known_data):
+    held = []
+    dashboard.page.route(
+        "**/monitoring/orders/?*",
+        lambda route: held.append(route) if not held else route.continue_(),
+    )
+    dashboard.page.add_init_script(
+        # Every state a card passed through: records are read later, so old values count.
+        "window.__states = [];"
+        "new MutationObserver(records => records.forEach(r => window.__states.push("
+        "r.target.id + '=' + r.oldValue, r.target.id + '=' + r.target.getAttribute('data-state'))))"
+        ".observe(document, {subtree: true, attributes: true, attributeOldValue: true,"
+        " attributeFilter: ['data-state']});"
+    )
+    dashboard.open()
+    dashboard.page.wait_for_selector("#monitor-orders[data-state=loading]")
+    # A new range aborts the request still under way and asks again.
+    dashboard.page.select_option(".monitoring-range", "30d")
+    dashboard.wait_drawn("orders")
+    held[0].continue_()
+    dashboard.page.wait_for_timeout(200)
+    states = dashboard.page.evaluate("window.__states")
+    assert "monitor-orders=error" not in states
+    assert dashboard.card("orders").get_attribute("data-state") == "ready"
+
+
+@pytest.mark.parametrize("dashboard", [{"width": 360, "height": 740}], indirect=True)
+def test_a_phone_of_360_px_never_scrolls_sideways(dashboard, known_data):
+    dashboard.open()
+    dashboard.wait_drawn("orders")
+    assert dashboard.page.evaluate("document.documentElement.scrollWidth") <= 360
+    box = dashboard.card("orders").bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= 360
+
+
+@pytest.mark.parametrize("dashboard", [{"width": 1440, "height": 900}], indirect=True)
+def test_two_rows_of_cards_fit_above_the_fold_and_hover_does_not_move_them(dashboard, known_data):
+    dashboard.open()
+    dashboard.wait_settled(*EXPECTED_HEADLINES)
+    dashboard.wait_drawn("request_time")
+    tops = sorted({round(dashboard.card(name).bounding_box()["y"]) for name in EXPECTED_HEADLINES})
+    bottoms = {
+        name: dashboard.card(name).bounding_box()["y"]
+        + dashboard.card(name).bounding_box()["height"]
+        for name in ["orders", "queue_length", "load_average", "request_time"]
+    }
+    assert len(tops) >= 2 and max(bottoms.values()) <= 900, bottoms
+    # Hovering fills in the legend without changing the card's size.
+    card = dashboard.card("request_time")
+    before = card.bounding_box()["height"]
+    box = card.locator(".u-over").bounding_box()
+    dashboard.page.mouse.move(box["x"] + box["width"] - 2, box["y"] + box["height"] / 2)
+    value = card.locator(".u-legend .u-series").nth(1).locator(".u-value")
+    dashboard.page.wait_for_function("el => /\\d/.test(el.textContent)", arg=value.element_handle())
+    assert card.bounding_box()["height"] == before
+    # No placeholder dashes, hovered or not.
+    assert "–" not in card.locator(".u-legend").inner_text()
+    assert "--" not in dashboard.card("orders").locator(".u-legend").inner_text()
+
+
+def contrast(foreground, background):
+    def luminance(rgb):
+        channels = []
+        for value in rgb:
+            c = value / 255
+            channels.append(c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4)
+        return 0.2126 * channels[0] + 0.7152 * channels[1] + 0.0722 * channels[2]
+
+    light, dark = sorted([luminance(foreground), luminance(background)], reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def test_dark_mode_on_a_site_base_template_keeps_text_readable(
+    dashboard, known_data, settings, tmp_path
+):
+    # A site's own base: a dark page of its own, none of our standalone body styles.
+    (tmp_path / "site_base.html").write_text(
+        "<!DOCTYPE html><html><head><meta name='color-scheme' content='light dark'>"
+        "{% block monitoring_head %}{% endblock %}</head>"
+        "<body>{% block main %}{% endblock %}{% block monitoring_scripts %}{% endblock %}"
+        "</body></html>"
+    )
+    settings.TEMPLATES = [{**settings.TEMPLATES[0], "DIRS": [str(tmp_path)]}]
+    settings.MONITORING_BASE_TEMPLATE = "site_base.html"
+    dashboard.allowed_errors.append("404 (Not Found)")  # the site has no favicon
+    dashboard.page.emulate_media(color_scheme="dark")
+    dashboard.open()
+    dashboard.wait_drawn("orders")
+    pairs = dashboard.page.evaluate(
+        """() => {
+            const rgb = c => c.match(/\\d+/g).slice(0, 3).map(Number);
+            const bg = el => {
+                for (; el; el = el.parentElement) {
+                    const c = getComputedStyle(el).backgroundColor;
+                    if (c !== 'rgba(0, 0, 0, 0)' && c !== 'transparent') return rgb(c);
+                }
+                return [255, 255, 255];
+            };
+            const selectors = ['h1', 'h2', '.monitoring-card-title', '.monitoring-headline-value',
+                               '.monitoring-description', '.monitoring-timezone'];
+            return selectors.map(s => {
+                const el = document.querySelector(s);
+                return [s, rgb(getComputedStyle(el).color), bg(el)];
+            });
+        }"""
+    )
+    for selector, foreground, background in pairs:
+        assert contrast(foreground, background) >= 4.5, (selector, foreground, background)

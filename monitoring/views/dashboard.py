@@ -32,10 +32,14 @@ class DashboardView(StaffRequiredMixin, TemplateView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        categories: dict[str, list[Monitor]] = {}
+        form = DashboardForm(self.request.GET)
+        range_name, refresh = form.values()
+        card_ranges = form.card_ranges()
+        categories: dict[str, list[tuple[Monitor, str]]] = {}
         for handle in monitor:
-            categories.setdefault(handle.category, []).append(handle)
-        range_name, refresh = DashboardForm(self.request.GET).values()
+            categories.setdefault(handle.category, []).append(
+                (handle, card_ranges.get(handle.name, ""))
+            )
         context.update(
             base_template=conf.BASE_TEMPLATE,
             categories=list(categories.items()),

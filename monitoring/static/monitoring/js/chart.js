@@ -5,7 +5,7 @@
 (function ($, uPlot) {
   'use strict';
 
-  var HEIGHT = 190;
+  var HEIGHT = 150;
 
   function heightOf(el) {
     return Number($(el).closest('.monitoring-card').attr('data-height')) || HEIGHT;
@@ -81,6 +81,7 @@
         label: group.label,
         stroke: t.colors[i % t.colors.length],
         fill: alpha(t.colors[i % t.colors.length], 0.8),
+        width: 0,
         paths: bars(),
         points: { show: false },
         value: function (u, v, si, idx) {
@@ -115,6 +116,7 @@
           label: labels.sum,
           stroke: t.colors[0],
           fill: alpha(t.colors[0], 0.75),
+          width: 0,
           paths: bars(),
           points: { show: false }
         }]

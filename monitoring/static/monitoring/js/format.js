@@ -20,6 +20,11 @@
         options.month = 'short';
         options.day = 'numeric';
       }
+      if (parts === 'clock') {
+        options.hour = '2-digit';
+        options.minute = '2-digit';
+        options.hourCycle = 'h23';
+      }
       if (parts.indexOf('time') !== -1) {
         options.hour = 'numeric';
         options.minute = '2-digit';
@@ -35,9 +40,16 @@
     return formatter(timeZone, dateOnly ? 'date' : 'date time').format(new Date(seconds * 1000));
   }
 
-  // Axis ticks: a time within a day, a short date across days.
+  // Axis ticks: a short date for ticks a day or more apart and at midnight, else a time.
   function axis(seconds, timeZone, step) {
-    return formatter(timeZone, step >= 86400 ? 'day' : 'time').format(new Date(seconds * 1000));
+    var date = new Date(seconds * 1000);
+    if (step >= 86400) {
+      return formatter(timeZone, 'day').format(date);
+    }
+    var midnight = formatter(timeZone, 'clock').formatToParts(date).filter(function (part) {
+      return part.type === 'hour' || part.type === 'minute';
+    }).every(function (part) { return Number(part.value) === 0; });
+    return formatter(timeZone, midnight ? 'day' : 'time').format(date);
   }
 
   function number(value, unit) {
