@@ -32,6 +32,8 @@ DEFAULTS: dict[str, object] = {
     "MONITORING_PRUNE_BATCH": 10_000,
     # Permission ("app_label.codename") that opens the dashboard instead of is_staff.
     "MONITORING_PERMISSION": None,
+    # Monitors whose cards the admin index shows; None: the first two, [] none.
+    "MONITORING_ADMIN_CARDS": None,
     # Range the dashboard and every monitor's card, JSON and CSV show when the URL names none.
     "MONITORING_DEFAULT_RANGE": "7d",
 }
@@ -87,6 +89,10 @@ class Settings:
     @property
     def PERMISSION(self) -> str | None:  # noqa: N802
         return getattr(settings, "MONITORING_PERMISSION", DEFAULTS["MONITORING_PERMISSION"])
+
+    @property
+    def ADMIN_CARDS(self) -> list[str] | None:  # noqa: N802
+        return getattr(settings, "MONITORING_ADMIN_CARDS", DEFAULTS["MONITORING_ADMIN_CARDS"])
 
     @property
     def DEFAULT_RANGE(self) -> str:  # noqa: N802

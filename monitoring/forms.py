@@ -305,10 +305,7 @@ class MonitorQueryForm(forms.Form):
             self.add_error(
                 "start",
                 invalid(
-                    _(
-                        "From start to end is %(days)s days; a chart can show at most "
-                        "%(max)s weeks."
-                    )
+                    _("From start to end is %(days)s days; a chart can show at most %(max)s weeks.")
                     % {"days": f"{(end - start).days:,}", "max": f"{queries.MAX_BUCKETS:,}"},
                     ISO_HINT,
                 ),

@@ -754,3 +754,42 @@ def test_dark_mode_on_a_site_base_template_keeps_text_readable(
     )
     for selector, foreground, background in pairs:
         assert contrast(foreground, background) >= 4.5, (selector, foreground, background)
+
+
+def test_the_admin_links_to_the_dashboard_and_shows_live_cards(dashboard, known_data):
+    page = dashboard.page
+    dashboard.allowed_errors.append("404 (Not Found)")  # the admin asks for /favicon.ico
+    page.goto(f"{dashboard.base_url}/admin/")
+    module = page.locator("#monitoring-admin-module")
+    # The first two monitors in dashboard order, drawn live inside the admin index.
+    first, second = [handle.name for handle in monitor][:2]
+    for name in (first, second):
+        page.wait_for_selector(f"#monitoring-admin-module #monitor-{name}[data-drawn='1'] canvas")
+    assert module.locator(".monitoring-card").count() == 2
+    with page.expect_navigation():
+        page.locator("#user-tools .monitoring-admin-link").click()
+    assert urlparse(page.url).path == "/monitoring/"
+    dashboard.wait_drawn("user_count")
+
+
+def test_a_card_embedded_in_a_plain_page_is_for_staff_only(
+    dashboard, known_data, settings, browser
+):
+    settings.ROOT_URLCONF = "tests.urls_embed"
+    dashboard.allowed_errors.append("404 (Not Found)")  # the page has no favicon
+    page = dashboard.page
+    page.goto(f"{dashboard.base_url}/staff-page/")
+    dashboard.wait_drawn("user_count")
+    card = dashboard.card("user_count")
+    assert card.locator(".monitoring-headline-value").inner_text() == "3"
+    assert card.locator(".monitoring-card-title a").get_attribute("href") == (
+        "/monitoring/user_count/?range=24h"
+    )
+    # Somebody else, not logged in: the page, without the card or its scripts.
+    other = browser.new_context(locale=BROWSER_LOCALE, timezone_id=BROWSER_TIMEZONE)
+    anonymous = other.new_page()
+    anonymous.goto(f"{dashboard.base_url}/staff-page/")
+    assert anonymous.locator("h1").inner_text() == "Our staff page"
+    assert anonymous.locator(".monitoring-card").count() == 0
+    assert anonymous.locator("script").count() == 0
+    other.close()

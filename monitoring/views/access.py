@@ -74,9 +74,11 @@ def deny(request: HttpRequest) -> HttpResponse:
         return JsonResponse({"error": reason}, status=401 if anonymous else 403)
     if anonymous:
         return redirect_to_login(request.get_full_path())
+    from monitoring.views.layout import base_context
+
     context = {
+        **base_context(request),
         "reason": reason,
-        "base_template": conf.BASE_TEMPLATE,
         "login_url": resolve_url(settings.LOGIN_URL) + "?" + urlencode({"next": request.path}),
     }
     return render(request, "monitoring/denied.html", context, status=403)

@@ -10,11 +10,11 @@ from django.views.decorators.cache import never_cache
 from django.views.generic import TemplateView
 
 from monitoring.buckets import site_timezone
-from monitoring.conf import conf
 from monitoring.forms import RANGES, REFRESH_INTERVALS, DashboardForm
 from monitoring.register import Monitor, monitor
 from monitoring.views.access import StaffRequiredMixin
 from monitoring.views.data import script_messages
+from monitoring.views.layout import base_context
 
 __all__ = ["DashboardView"]
 
@@ -40,8 +40,8 @@ class DashboardView(StaffRequiredMixin, TemplateView):
             categories.setdefault(handle.category, []).append(
                 (handle, card_ranges.get(handle.name, ""))
             )
+        context.update(base_context(self.request))
         context.update(
-            base_template=conf.BASE_TEMPLATE,
             categories=list(categories.items()),
             monitor_count=len(monitor),
             ranges=[(name, label) for name, (_width, label) in RANGES.items()],

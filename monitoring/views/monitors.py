@@ -28,13 +28,13 @@ from django.views.decorators.cache import never_cache
 
 from monitoring import queries
 from monitoring.buckets import site_timezone
-from monitoring.conf import conf
 from monitoring.exceptions import NotRegistered
 from monitoring.forms import MAX_TOP, RANGES, MonitorQueryForm, Query
 from monitoring.models import MonitorBase
 from monitoring.register import Monitor, monitor
 from monitoring.views.access import StaffRequiredMixin, deny, has_access, not_found
 from monitoring.views.data import DEFAULT_STATS, chart_data, script_messages
+from monitoring.views.layout import base_context
 from monitoring.views.text import (
     change_text,
     data_is_empty,
@@ -202,7 +202,7 @@ class MonitorView(StaffRequiredMixin, View):
             exports[fmt] = f"{self.request.path}?{export.urlencode()}"
         dimensions = handle.model.dimension_names()
         return {
-            "base_template": conf.BASE_TEMPLATE,
+            **base_context(self.request),
             "monitor": handle,
             "query": query,
             "card_params": params.urlencode(),

@@ -3,7 +3,9 @@
 (function ($) {
   'use strict';
 
-  var $main = $('main.monitoring');
+  // The dashboard, a monitor's page, or cards embedded by {% monitoring_card %}: each root
+  // carries the page's range, zone and messages.
+  var $main = $('.monitoring[data-messages]');
   if (!$main.length) {
     return;
   }
@@ -17,7 +19,7 @@
   var inFlight = 0;
 
   function rangeOf($card) {
-    return $card.find('.monitoring-card-range').val() || $main.attr('data-range');
+    return $card.find('.monitoring-card-range').val() || $card.closest('.monitoring').attr('data-range');
   }
 
   function setState($card, state) {
@@ -99,7 +101,7 @@
       }
       $card.trigger('monitoring:card-unload');
       $body.empty().append($content);
-      $.monitoringFormat.localize($content, $main.attr('data-timezone'));
+      $.monitoringFormat.localize($content, $card.closest('.monitoring').attr('data-timezone'));
       setState($card, $content.attr('data-state'));
       $card.trigger('monitoring:card-loaded');
     }).fail(function (failed, status) {
