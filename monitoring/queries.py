@@ -289,15 +289,66 @@ class _Reader:
         self._labels[dimensions] = label
         return label
 
-    def read(self, start_s: int, end_s: int) -> dict[str, dict[int, _Bucket]]:
-        """Return {split label: {bucket start: merged bucket}} for buckets in [start_s, end_s)."""
-        from monitoring.models import Rollup, RollupBin
+    def _rows(self, start_s: int, end_s: int, keys: list[str] | None = None) -> Any:
+        from monitoring.models import Rollup
+
+        rows = Rollup.objects.using(conf.DATABASE).filter(
+            monitor=self.handle.name,
+            resolution=self.resolution,
+            start__gte=start_s,
+            start__lt=end_s,
+        )
+        return rows if keys is None else rows.filter(dimensions__in=keys)
+
+    def key_totals(self, start_s: int, end_s: int) -> dict[str, _Bucket]:
+        """Return the count and sum of each dimension key over the span, summed in SQL."""
+        from django.db.models import Sum
+
+        totals = {}
+        rows = self._rows(start_s, end_s).order_by().values("dimensions")
+        for dims, count, sum_ in rows.annotate(n=Sum("count"), s=Sum("sum")).values_list(
+            "dimensions", "n", "s"
+        ):
+            bucket = totals[dims] = _Bucket()
+            bucket.count, bucket.sum = count, sum_
+        return totals
+
+    def wanted_keys(self, keys: Iterable[str]) -> list[str] | None:
+        """Return the keys the filters let through; None without filters (every key)."""
+        if not self.filters:
+            return None
+        return [key for key in keys if self._label(key) is not None]
+
+    def read_counts(self, start_s: int, end_s: int, keys: list[str] | None) -> dict[int, _Bucket]:
+        """Return {bucket start: count and sum} over ``keys`` (None: every key), summed in SQL.
+
+        Enough for a count monitor, whose buckets show only their sum.
+        """
+        from django.db.models import Sum
+
+        result: dict[int, _Bucket] = {}
+        rows = self._rows(start_s, end_s, keys).order_by().values("start")
+        for start, count, sum_ in rows.annotate(n=Sum("count"), s=Sum("sum")).values_list(
+            "start", "n", "s"
+        ):
+            bucket = result[start] = _Bucket()
+            bucket.count, bucket.sum = count, sum_
+        return result
+
+    def read(
+        self, start_s: int, end_s: int, keys: list[str] | None = None
+    ) -> dict[str, dict[int, _Bucket]]:
+        """Return {split label: {bucket start: merged bucket}} for buckets in [start_s, end_s).
+
+        ``keys`` limits the rows read to those dimension keys.
+        """
+        from monitoring.models import RollupBin
 
         alias = conf.DATABASE
         key = {"monitor": self.handle.name, "resolution": self.resolution}
         span = {"start__gte": start_s, "start__lt": end_s}
         result: dict[str, dict[int, _Bucket]] = defaultdict(dict)
-        rows = Rollup.objects.using(alias).filter(**key, **span)
+        rows = self._rows(start_s, end_s, keys)
         for start, dims, count, sum_, min_, max_, last, last_at in rows.values_list(
             "start", "dimensions", "count", "sum", "min", "max", "last", "last_at"
         ):
@@ -416,17 +467,22 @@ def get_series(
 
     base = BUCKET_SIZES[resolution][1]
     reader = _Reader(handle, base, cleaned, split_by)
-    by_label = reader.read(first_s, end_s)
-    if base != resolution:
-        by_label = _regroup(by_label, resolution)
-    buckets: dict[int, _Bucket] = defaultdict(_Bucket)
-    for label_buckets in by_label.values():
-        for bucket_start, bucket in label_buckets.items():
-            buckets[bucket_start].merge(bucket)
+    groups: list[Group] = []
+    if kind == "count":
+        # Counts are summed, filtered and ranked in SQL: a split by a dimension with
+        # thousands of values reads one row per bucket, plus the rows of the top N.
+        buckets, groups = _count_series(reader, first_s, end_s, resolution, epochs, top, integer)
+    else:
+        by_label = reader.read(first_s, end_s)
+        if base != resolution:
+            by_label = _regroup(by_label, resolution)
+        buckets = defaultdict(_Bucket)
+        for label_buckets in by_label.values():
+            for bucket_start, bucket in label_buckets.items():
+                buckets[bucket_start].merge(bucket)
     values = _values(kind, epochs, buckets, integer)
 
-    groups: list[Group] = []
-    if split_by is not None:
+    if split_by is not None and kind != "count":
         totals = {label: _total(b.values()) for label, b in by_label.items()}
         ranked = sorted(totals, key=lambda label: (-_group_total(kind, totals[label]), label))
         for label in ranked[:top]:
@@ -468,12 +524,22 @@ def get_series(
     ]
     # A bucket belongs to a period when it starts inside it; end itself is exclusive.
     end_s = edges[2] if floor_bucket(end, summary_resolution) == end else edges[2] + 1
+    if kind == "count":
+        keys = unsplit.wanted_keys(unsplit.key_totals(edges[0], end_s)) if cleaned else None
+
+        def period(first: int, stop: int) -> _Bucket:
+            return _total(unsplit.read_counts(first, stop, keys).values())
+    else:
+
+        def period(first: int, stop: int) -> _Bucket:
+            return _total(unsplit.read(first, stop).get("", {}).values())
+
     if summary_resolution == resolution:
         # The chart's own buckets are exactly the current period's: don't read them twice.
         current = _total(buckets.values())
     else:
-        current = _total(unsplit.read(edges[1], end_s).get("", {}).values())
-    previous = _total(unsplit.read(edges[0], edges[1]).get("", {}).values())
+        current = period(edges[1], end_s)
+    previous = period(edges[0], edges[1])
     return Series(
         name=handle.name,
         kind=kind,
@@ -488,6 +554,70 @@ def get_series(
         groups=groups,
         split_by=split_by,
     )
+
+
+def _count_series(
+    reader: _Reader,
+    first_s: int,
+    end_s: int,
+    resolution: str,
+    epochs: list[int],
+    top: int,
+    integer: bool,
+) -> tuple[dict[int, _Bucket], list[Group]]:
+    """Return the buckets and groups of a count monitor, aggregated by the database.
+
+    The total per bucket is one ``GROUP BY start``; a split ranks the
+    dimension keys by one ``GROUP BY dimensions``, reads the rows of the top
+    N values only, and finds "other" as the total less the top N.
+    """
+    key_totals = reader.key_totals(first_s, end_s)
+    keys = reader.wanted_keys(key_totals)
+    buckets = reader.read_counts(first_s, end_s, keys)
+    regroup = reader.resolution != resolution
+    if regroup:
+        buckets = _regroup({"": buckets}, resolution)[""]
+    groups: list[Group] = []
+    if reader.split_by is None:
+        return buckets, groups
+    label_totals: dict[str, _Bucket] = defaultdict(_Bucket)
+    label_keys: dict[str, list[str]] = defaultdict(list)
+    for key in key_totals if keys is None else keys:
+        label = reader._label(key)
+        label_totals[label].count += key_totals[key].count
+        label_totals[label].sum += key_totals[key].sum
+        label_keys[label].append(key)
+    ranked = sorted(label_totals, key=lambda label: (-label_totals[label].sum, label))
+    chosen = ranked[:top]
+    by_label = reader.read(first_s, end_s, [key for label in chosen for key in label_keys[label]])
+    if regroup:
+        by_label = _regroup(by_label, resolution)
+    for label in chosen:
+        groups.append(
+            Group(
+                label,
+                _values("count", epochs, by_label.get(label, {}), integer),
+                _group_total("count", label_totals[label], integer),
+            )
+        )
+    if ranked[top:]:
+        other: dict[int, _Bucket] = {}
+        for start, bucket in buckets.items():
+            rest = other[start] = _Bucket()
+            rest.count, rest.sum = bucket.count, bucket.sum
+            for label in chosen:
+                part = by_label.get(label, {}).get(start)
+                if part is not None:
+                    rest.count -= part.count
+                    rest.sum -= part.sum
+        groups.append(
+            Group(
+                OTHER,
+                _values("count", epochs, other, integer),
+                _group_total("count", _total(b for b in other.values() if b.count), integer),
+            )
+        )
+    return buckets, groups
 
 
 def _regroup(by_label: dict[str, dict[int, _Bucket]], size: str) -> dict[str, dict[int, _Bucket]]:

@@ -348,3 +348,41 @@ def test_split_counts_are_regrouped_per_value():
     )
     groups = {group.label: group.values["sum"] for group in series.groups}
     assert groups == {"pro": [1, 4], "free": [0, 2]}
+
+
+def test_count_splits_and_filters_are_summed_in_the_database():
+    # Three plans; the filter keeps two, the split shows the top one and sums the rest.
+    for minute, plan, value in [(1, "pro", 5), (2, "team", 2), (3, "team", 1), (4, "free", 9)]:
+        add("orders", value, T0 + dt.timedelta(minutes=minute), plan=plan)
+    add("orders", 7, T0 - dt.timedelta(minutes=30), plan="team")  # the period before
+    add("orders", 100, T0 - dt.timedelta(minutes=30), plan="free")  # filtered out
+    series = get_series(
+        "orders",
+        start=T0,
+        end=T0 + dt.timedelta(hours=1),
+        resolution="15min",
+        filters={"plan": ["pro", "team"]},
+        split_by="plan",
+        top=1,
+    )
+    assert series.values["sum"] == [8, 0, 0, 0]
+    assert [(g.label, g.total, g.values["sum"]) for g in series.groups] == [
+        ("pro", 5, [5, 0, 0, 0]),
+        ("other", 3, [3, 0, 0, 0]),
+    ]
+    assert (series.summary, series.previous_summary) == (8, 7)
+
+
+def test_a_count_split_reads_only_the_rows_of_the_top_values():
+    for i in range(3):
+        add("orders", 1, T0 + dt.timedelta(minutes=i), plan=["free", "pro", "team"][i])
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        get_series("orders", start=T0, end=T0 + dt.timedelta(hours=1), split_by="plan", top=1)
+    sql = " ".join(query["sql"] for query in queries.captured_queries)
+    assert "GROUP BY" in sql
+    # The rows read one by one are those of the top value only.
+    per_row = [q["sql"] for q in queries.captured_queries if '"last_at"' in q["sql"]]
+    assert len(per_row) == 1 and " IN (" in per_row[0]
