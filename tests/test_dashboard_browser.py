@@ -793,3 +793,37 @@ def test_a_card_embedded_in_a_plain_page_is_for_staff_only(
     assert anonymous.locator(".monitoring-card").count() == 0
     assert anonymous.locator("script").count() == 0
     other.close()
+
+
+def test_charts_take_any_css_colour(dashboard, known_data, settings, tmp_path):
+    # rgb() and 3-digit hex, which an alpha suffix glued to the value would break.
+    (tmp_path / "site_base.html").write_text(
+        "{% load static %}<!DOCTYPE html><html><head>"
+        "{% block monitoring_head %}{% endblock %}"
+        "<link rel='stylesheet' href='{% static \"test_app/colours.css\" %}'></head>"
+        "<body>{% block main %}{% endblock %}{% block monitoring_scripts %}{% endblock %}"
+        "</body></html>"
+    )
+    settings.TEMPLATES = [{**settings.TEMPLATES[0], "DIRS": [str(tmp_path)]}]
+    settings.MONITORING_BASE_TEMPLATE = "site_base.html"
+    dashboard.allowed_errors.append("404 (Not Found)")  # the site has no favicon
+    dashboard.open("?range=7d")
+    dashboard.wait_drawn("orders")
+    dashboard.wait_drawn("queue_length")
+    # The bars in the site's blue, and the gauge's band in a translucent version of it.
+    pixels = dashboard.card("orders").evaluate(
+        """card => {
+            const canvas = card.querySelector('.monitoring-chart canvas');
+            const data = canvas.getContext('2d').getImageData(
+                0, 0, canvas.width, canvas.height).data;
+            let blue = 0, orange = 0;
+            for (let i = 0; i < data.length; i += 4) {
+                const [r, g, b] = [data[i], data[i + 1], data[i + 2]];
+                if (b > 150 && r < 80) blue++;
+                if (r > 150 && b < 80 && g > 60) orange++;
+            }
+            return [blue, orange];
+        }"""
+    )
+    assert pixels[0] > 20 and pixels[1] > 20, pixels
+    assert dashboard.coloured_pixels("queue_length") > 20

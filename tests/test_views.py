@@ -9,6 +9,7 @@ import zoneinfo
 import pytest
 from django.contrib.auth.models import Permission
 from django.test import override_settings
+from django.test.utils import isolate_apps
 from django.urls import reverse
 from django.utils import timezone
 from hypothesis import HealthCheck, example, given
@@ -16,6 +17,7 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from monitoring.buckets import BUCKET_SIZES
+from monitoring.models import IntegerCountBase
 from monitoring.register import monitor
 from monitoring.views import RANGES, IntegerCountView, MonitorView
 from test_app.models import MonitorLoadAverage
@@ -1008,3 +1010,24 @@ def test_the_page_of_a_range_keeps_it_for_the_way_back(staff_client):
 def test_dashboard_card_titles_link_to_their_page(staff_client):
     html = staff_client.get("/monitoring/", {"range": "24h"}).content.decode()
     assert '<a href="/monitoring/orders/?range=24h">Orders</a>' in html
+
+
+@isolate_apps("test_app")
+def test_an_empty_card_tells_never_recorded_from_table_missing(staff_client):
+    html = card(staff_client, "user_count", **DAY_PARAMS)
+    assert "No data recorded yet" in html
+
+    # Kept out of the app registry, so prune and rebuild don't meet it elsewhere.
+    class MonitorNeverMigrated(IntegerCountBase):
+        class Meta:
+            app_label = "test_app"
+            db_table = "test_app_never_migrated"
+
+    monitor.register("never_migrated", IntegerCountView.as_view(model=MonitorNeverMigrated))
+    html = card(staff_client, "never_migrated", **DAY_PARAMS)
+    assert 'data-state="empty"' in html
+    assert (
+        "The table test_app_never_migrated does not exist yet: run "
+        "<code>python manage.py migrate</code>." in html
+    )
+    assert "No data recorded yet" not in html

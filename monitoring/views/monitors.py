@@ -19,6 +19,7 @@ import json
 from typing import Any, ClassVar
 
 from django.core.exceptions import ImproperlyConfigured
+from django.db import connections, router
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 from django.utils.decorators import method_decorator
@@ -63,6 +64,13 @@ def requested_format(request: HttpRequest) -> str:
         if "text/csv" in accept:
             return "csv"
     return "page"
+
+
+def table_exists(model: type[MonitorBase]) -> bool:
+    """Return True if the model's table is in its database (False until it is migrated)."""
+    alias = router.db_for_write(model)
+    with connections[alias].cursor() as cursor:
+        return model._meta.db_table in connections[alias].introspection.table_names(cursor)
 
 
 @method_decorator(never_cache, name="dispatch")
@@ -244,6 +252,7 @@ class MonitorView(StaffRequiredMixin, View):
         csv_params["format"] = "csv"
         empty = self.is_empty(handle, data)
         last_point = queries.last_point(handle) if empty else None
+        missing_table = empty and last_point is None and not table_exists(handle.model)
         return {
             "monitor": handle,
             "series": series,
@@ -253,6 +262,7 @@ class MonitorView(StaffRequiredMixin, View):
             "empty": empty,
             "last_point": last_point,
             "last_point_html": time_html(last_point) if last_point else "",
+            "missing_table": handle.model._meta.db_table if missing_table else None,
             "headline": (
                 _("too large")
                 if data["overflow"] and summary["value"] is None
