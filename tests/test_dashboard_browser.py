@@ -627,6 +627,9 @@ def test_split_counts_are_stacked_bars(dashboard, known_data):
         }"""
     )
     assert both > 5
+    # The legend lists the groups as they rank: pro (4) before free (2).
+    labels = dashboard.card("orders").locator(".u-legend .u-series .u-label").all_inner_texts()
+    assert labels[1:] == ["pro", "free"]
 
 
 def test_hovering_one_chart_shows_the_same_moment_on_the_others(dashboard, known_data):

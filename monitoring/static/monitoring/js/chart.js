@@ -66,18 +66,22 @@
     return uPlot.paths.bars({ size: [0.8, 40], gap: 1 });
   }
 
-  // Stack the groups' bars: each series holds the running total up to itself and is drawn
-  // behind the ones before it, while the legend still shows each group's own value.
+  // Stack the groups' bars. Each series holds its own value plus those of every group after
+  // it, so the first (largest) group is the tallest bar, drawn first and covered by the
+  // rest but for its own band at the top; the legend lists the groups in their rank order
+  // and shows each group's own value.
   function stacked(data, t) {
     var stat = data.group_stat;
     var running = data.timestamps.map(function () { return 0; });
     var columns = [];
-    var series = [];
-    data.groups.forEach(function (group, i) {
+    for (var g = data.groups.length - 1; g >= 0; g--) {
+      var values = data.groups[g].values[stat];
+      running = running.map(function (total, j) { return total + (values[j] || 0); });
+      columns.unshift(running.slice());
+    }
+    var series = data.groups.map(function (group, i) {
       var own = group.values[stat];
-      running = running.map(function (total, j) { return total + (own[j] || 0); });
-      columns.push(running.slice());
-      series.push({
+      return {
         label: group.label,
         stroke: t.colors[i % t.colors.length],
         fill: alpha(t.colors[i % t.colors.length], 0.8),
@@ -87,9 +91,9 @@
         value: function (u, v, si, idx) {
           return idx === null ? '' : format.number(own[idx], data.unit);
         }
-      });
+      };
     });
-    return { columns: columns.reverse(), series: series.reverse() };
+    return { columns: columns, series: series };
   }
 
   function groupLines(data, t) {
