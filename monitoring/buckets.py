@@ -16,6 +16,7 @@ from django.conf import settings
 from django.utils import timezone
 
 __all__ = [
+    "BUCKET_SIZES",
     "RESOLUTIONS",
     "bucket_starts",
     "count_buckets",
@@ -32,6 +33,23 @@ RESOLUTIONS: dict[str, dt.timedelta] = {
     "minute": dt.timedelta(minutes=1),
     "hour": dt.timedelta(hours=1),
     "day": dt.timedelta(days=1),
+}
+
+#: The bucket sizes a chart can draw, each summed from the rollups of a resolution
+#: above that it is a whole multiple of (no table of its own). 5 and 15 minutes are
+#: aligned on UTC, like minutes (every zone's offset is a multiple of 15 minutes);
+#: 3, 6 and 12 hours on the site's wall clock, from local midnight; a week starts on
+#: Monday at local midnight.
+BUCKET_SIZES: dict[str, tuple[dt.timedelta, str]] = {
+    "minute": (dt.timedelta(minutes=1), "minute"),
+    "5min": (dt.timedelta(minutes=5), "minute"),
+    "15min": (dt.timedelta(minutes=15), "minute"),
+    "hour": (dt.timedelta(hours=1), "hour"),
+    "3h": (dt.timedelta(hours=3), "hour"),
+    "6h": (dt.timedelta(hours=6), "hour"),
+    "12h": (dt.timedelta(hours=12), "hour"),
+    "day": (dt.timedelta(days=1), "day"),
+    "week": (dt.timedelta(weeks=1), "day"),
 }
 
 
@@ -69,16 +87,34 @@ def floor_bucket(at: dt.datetime, resolution: str) -> dt.datetime:
         return utc.replace(minute=0, second=0, microsecond=0)
     if resolution == "minute":
         return utc.replace(second=0, microsecond=0)
-    raise ValueError(f"Unknown resolution {resolution!r}; choose one of {', '.join(RESOLUTIONS)}.")
+    if resolution in ("5min", "15min"):
+        step = int(BUCKET_SIZES[resolution][0].total_seconds() // 60)
+        return utc.replace(minute=utc.minute - utc.minute % step, second=0, microsecond=0)
+    if resolution in ("3h", "6h", "12h"):
+        step = int(BUCKET_SIZES[resolution][0].total_seconds() // 3600)
+        tz = site_timezone()
+        local = at.astimezone(tz)
+        return dt.datetime.combine(local.date(), dt.time(local.hour - local.hour % step), tzinfo=tz)
+    if resolution == "week":
+        tz = site_timezone()
+        local = at.astimezone(tz).date()
+        return dt.datetime.combine(local - dt.timedelta(days=local.weekday()), dt.time(), tzinfo=tz)
+    raise ValueError(f"Unknown resolution {resolution!r}; choose one of {', '.join(BUCKET_SIZES)}.")
 
 
 def next_bucket(start: dt.datetime, resolution: str) -> dt.datetime:
     """Return the start of the bucket after the one starting at ``start``."""
-    if resolution == "day":
+    if resolution in ("day", "week"):
         tz = site_timezone()
         local = start.astimezone(tz)
-        return dt.datetime.combine(local.date() + dt.timedelta(days=1), dt.time(), tzinfo=tz)
-    return start + RESOLUTIONS[resolution]
+        days = 7 if resolution == "week" else 1
+        return dt.datetime.combine(local.date() + dt.timedelta(days=days), dt.time(), tzinfo=tz)
+    if resolution in ("3h", "6h", "12h"):
+        # Wall-clock hours: across a daylight saving change a bucket lasts an hour more or less.
+        tz = site_timezone()
+        local = start.astimezone(tz).replace(tzinfo=None) + BUCKET_SIZES[resolution][0]
+        return floor_bucket(local.replace(tzinfo=tz), resolution)
+    return start + BUCKET_SIZES[resolution][0]
 
 
 def bucket_starts(start: dt.datetime, end: dt.datetime, resolution: str) -> list[dt.datetime]:
@@ -99,4 +135,5 @@ def count_buckets(start: dt.datetime, end: dt.datetime, resolution: str) -> int:
     :func:`bucket_starts` lists them; a day counts as 24 hours, so across
     daylight saving changes the count can be off by one.
     """
-    return math.ceil((to_utc(end) - floor_bucket(start, resolution)) / RESOLUTIONS[resolution])
+    width = BUCKET_SIZES[resolution][0]
+    return math.ceil((to_utc(end) - floor_bucket(start, resolution)) / width)

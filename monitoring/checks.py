@@ -40,15 +40,6 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list:
                 id="monitoring.E001",
             )
         )
-    days = conf.DEFAULT_DAYS
-    if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= 3660:
-        messages.append(
-            Error(
-                f"MONITORING_DEFAULT_DAYS must be a whole number of days from 1 to 3660, "
-                f"got {days!r}.",
-                id="monitoring.E002",
-            )
-        )
     return messages
 
 
@@ -391,7 +382,7 @@ def check_dashboard_settings(app_configs: Any = None, **kwargs: Any) -> list:
     """Refuse dashboard settings the dashboard cannot use, and base templates it can't fill."""
     from django.template import TemplateDoesNotExist, TemplateSyntaxError
 
-    from monitoring.views import RANGES
+    from monitoring.forms import RANGES
 
     messages = []
     permission = conf.PERMISSION
@@ -461,7 +452,7 @@ def check_dashboard_settings(app_configs: Any = None, **kwargs: Any) -> list:
 @register(Tags.models)
 def check_dimension_names(app_configs: Any = None, **kwargs: Any) -> list:
     """Warn about dimensions the dashboard cannot filter by: named like its own parameters."""
-    from monitoring.views import RESERVED_PARAMETERS
+    from monitoring.forms import RESERVED_PARAMETERS
 
     messages = []
     for handle in monitor:

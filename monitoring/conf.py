@@ -13,8 +13,6 @@ from django.conf import settings
 DEFAULTS: dict[str, object] = {
     # Template that monitoring/dashboard.html extends; it must define {% block main %}.
     "MONITORING_BASE_TEMPLATE": "monitoring/base.html",
-    # Number of daily buckets the monitor views answer with.
-    "MONITORING_DEFAULT_DAYS": 30,
     # -- storage ------------------------------------------------------------
     # The database alias that holds every monitoring table (raw rows and rollups).
     "MONITORING_DATABASE": "default",
@@ -38,7 +36,9 @@ DEFAULTS: dict[str, object] = {
     "MONITORING_PRUNE_BATCH": 10_000,
     # Permission ("app_label.codename") that opens the dashboard instead of is_staff.
     "MONITORING_PERMISSION": None,
-    # Range the dashboard shows when its URL names none.
+    # Monitors whose cards the admin index shows; None: the first two, [] none.
+    "MONITORING_ADMIN_CARDS": None,
+    # Range the dashboard and every monitor's card, JSON and CSV show when the URL names none.
     "MONITORING_DEFAULT_RANGE": "7d",
     # -- built-in monitors ----------------------------------------------------
     # Regular expressions of request paths the built-in middleware don't record.
@@ -59,10 +59,6 @@ class Settings:
     @property
     def BASE_TEMPLATE(self) -> str:  # noqa: N802 - mirrors the setting's name
         return getattr(settings, "MONITORING_BASE_TEMPLATE", DEFAULTS["MONITORING_BASE_TEMPLATE"])
-
-    @property
-    def DEFAULT_DAYS(self) -> int:  # noqa: N802
-        return getattr(settings, "MONITORING_DEFAULT_DAYS", DEFAULTS["MONITORING_DEFAULT_DAYS"])
 
     # -- storage ------------------------------------------------------------
 
@@ -111,6 +107,10 @@ class Settings:
     @property
     def PERMISSION(self) -> str | None:  # noqa: N802
         return getattr(settings, "MONITORING_PERMISSION", DEFAULTS["MONITORING_PERMISSION"])
+
+    @property
+    def ADMIN_CARDS(self) -> list[str] | None:  # noqa: N802
+        return getattr(settings, "MONITORING_ADMIN_CARDS", DEFAULTS["MONITORING_ADMIN_CARDS"])
 
     @property
     def DEFAULT_RANGE(self) -> str:  # noqa: N802

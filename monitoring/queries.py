@@ -22,6 +22,7 @@ from django.db import connections
 from django.utils import timezone
 
 from monitoring.buckets import (
+    BUCKET_SIZES,
     RESOLUTIONS,
     bucket_starts,
     count_buckets,
@@ -36,6 +37,7 @@ from monitoring.register import Monitor, monitor
 from monitoring.storage.rollups import bin_value, dimension_value
 
 __all__ = [
+    "BUCKET_SIZES",
     "MAX_BUCKETS",
     "MAX_POINTS",
     "RESOLUTIONS",
@@ -47,13 +49,14 @@ __all__ = [
     "count_buckets",
     "floor_bucket",
     "get_series",
+    "last_point",
     "next_bucket",
     "site_timezone",
 ]
 
-#: ``resolution="auto"`` picks the finest resolution that keeps a series at
-#: most this long.
-MAX_POINTS = 1500
+#: ``resolution="auto"`` picks the finest bucket size that keeps a series at
+#: most this long: a chart people read at a glance, not a barcode.
+MAX_POINTS = 120
 
 #: The stats of each kind, in the order charts draw them.
 STATS: dict[str, tuple[str, ...]] = {
@@ -66,7 +69,7 @@ STATS: dict[str, tuple[str, ...]] = {
 SUMMARY_BUCKETS = 20_000
 
 #: The most buckets :func:`get_series` answers with, whatever the resolution.
-MAX_BUCKETS = MAX_POINTS * 10
+MAX_BUCKETS = 15_000
 
 #: What the headline number of each kind is.
 SUMMARY_STATS: dict[str, str] = {"count": "total", "value": "last", "duration": "p95"}
@@ -119,24 +122,29 @@ def choose_resolution(
     *,
     now: dt.datetime | None = None,
     limit: int = MAX_POINTS,
+    sizes: Iterable[str] = BUCKET_SIZES,
 ) -> str:
-    """Return the finest resolution that keeps ``[start, end)`` at most ``limit`` buckets.
+    """Return the finest bucket size that keeps ``[start, end)`` at most ``limit`` buckets.
 
-    Skip resolutions whose rollups ``MONITORING_RETENTION`` has already pruned
-    at ``start``, so an old range is read from the coarser rollups that still
-    hold it rather than coming back empty.
+    ``sizes`` are the candidates, finest first: every bucket size a chart can
+    draw (:data:`~monitoring.buckets.BUCKET_SIZES`), or only the stored
+    resolutions. Skip sizes whose rollups ``MONITORING_RETENTION`` has
+    already pruned at ``start``, so an old range is read from the coarser
+    rollups that still hold it rather than coming back empty.
     """
     start, end = to_utc(start), to_utc(end)
     now = to_utc(now if now is not None else timezone.now())
     retention = conf.RETENTION
     span = end - start
-    for name, width in RESOLUTIONS.items():
-        days = retention.get(name) if isinstance(retention, dict) else None
+    names = list(sizes)
+    for name in names:
+        width, base = BUCKET_SIZES[name]
+        days = retention.get(base) if isinstance(retention, dict) else None
         if days is not None and start < now - dt.timedelta(days=days):
             continue
         if span / width <= limit:
             return name
-    return "day"
+    return names[-1]
 
 
 class _Bucket:
@@ -178,12 +186,16 @@ class _Bucket:
             seen += self.bins[index]
             if seen >= rank:
                 # The bin's value is within 4.3%; the true min and max are exact bounds.
-                return min(max(bin_value(index), self.min), self.max)
+                try:
+                    value = bin_value(index)
+                except OverflowError:  # the bin of values near the float maximum
+                    value = math.inf
+                return min(max(value, self.min), self.max)
         return self.max  # pragma: no cover - the loop always reaches the rank
 
 
 def _number(value: float | None, integer: bool) -> int | float | None:
-    if value is None or not integer:
+    if value is None or not integer or not math.isfinite(value):
         return value
     return round(value)
 
@@ -277,15 +289,66 @@ class _Reader:
         self._labels[dimensions] = label
         return label
 
-    def read(self, start_s: int, end_s: int) -> dict[str, dict[int, _Bucket]]:
-        """Return {split label: {bucket start: merged bucket}} for buckets in [start_s, end_s)."""
-        from monitoring.models import Rollup, RollupBin
+    def _rows(self, start_s: int, end_s: int, keys: list[str] | None = None) -> Any:
+        from monitoring.models import Rollup
+
+        rows = Rollup.objects.using(conf.DATABASE).filter(
+            monitor=self.handle.name,
+            resolution=self.resolution,
+            start__gte=start_s,
+            start__lt=end_s,
+        )
+        return rows if keys is None else rows.filter(dimensions__in=keys)
+
+    def key_totals(self, start_s: int, end_s: int) -> dict[str, _Bucket]:
+        """Return the count and sum of each dimension key over the span, summed in SQL."""
+        from django.db.models import Sum
+
+        totals = {}
+        rows = self._rows(start_s, end_s).order_by().values("dimensions")
+        for dims, count, sum_ in rows.annotate(n=Sum("count"), s=Sum("sum")).values_list(
+            "dimensions", "n", "s"
+        ):
+            bucket = totals[dims] = _Bucket()
+            bucket.count, bucket.sum = count, sum_
+        return totals
+
+    def wanted_keys(self, keys: Iterable[str]) -> list[str] | None:
+        """Return the keys the filters let through; None without filters (every key)."""
+        if not self.filters:
+            return None
+        return [key for key in keys if self._label(key) is not None]
+
+    def read_counts(self, start_s: int, end_s: int, keys: list[str] | None) -> dict[int, _Bucket]:
+        """Return {bucket start: count and sum} over ``keys`` (None: every key), summed in SQL.
+
+        Enough for a count monitor, whose buckets show only their sum.
+        """
+        from django.db.models import Sum
+
+        result: dict[int, _Bucket] = {}
+        rows = self._rows(start_s, end_s, keys).order_by().values("start")
+        for start, count, sum_ in rows.annotate(n=Sum("count"), s=Sum("sum")).values_list(
+            "start", "n", "s"
+        ):
+            bucket = result[start] = _Bucket()
+            bucket.count, bucket.sum = count, sum_
+        return result
+
+    def read(
+        self, start_s: int, end_s: int, keys: list[str] | None = None
+    ) -> dict[str, dict[int, _Bucket]]:
+        """Return {split label: {bucket start: merged bucket}} for buckets in [start_s, end_s).
+
+        ``keys`` limits the rows read to those dimension keys.
+        """
+        from monitoring.models import RollupBin
 
         alias = conf.DATABASE
         key = {"monitor": self.handle.name, "resolution": self.resolution}
         span = {"start__gte": start_s, "start__lt": end_s}
         result: dict[str, dict[int, _Bucket]] = defaultdict(dict)
-        rows = Rollup.objects.using(alias).filter(**key, **span)
+        rows = self._rows(start_s, end_s, keys)
         for start, dims, count, sum_, min_, max_, last, last_at in rows.values_list(
             "start", "dimensions", "count", "sum", "min", "max", "last", "last_at"
         ):
@@ -354,8 +417,12 @@ def get_series(
     """Return the series of the monitor ``name`` over ``[start, end)``.
 
     ``end`` defaults to now and ``start`` to one day before ``end``.
-    ``resolution`` is ``"minute"``, ``"hour"``, ``"day"`` or ``"auto"`` (the
-    finest that keeps the series at most :data:`MAX_POINTS` buckets long).
+    ``resolution`` is a bucket size of
+    :data:`~monitoring.buckets.BUCKET_SIZES` (``"minute"``, ``"5min"``,
+    ``"15min"``, ``"hour"``, ``"3h"``, ``"6h"``, ``"12h"``, ``"day"``,
+    ``"week"``) or ``"auto"``: the finest that keeps the series at most
+    :data:`MAX_POINTS` buckets long. Sizes between the stored resolutions
+    are summed from the rollups of the finer one.
     ``filters`` maps dimension names to a value or a list of values.
     ``split_by`` names a dimension: the series then also has one
     :class:`Group` per value, the ``top`` values by total first and the rest
@@ -374,9 +441,9 @@ def get_series(
         raise ValueError(f"start ({start.isoformat()}) must be before end ({end.isoformat()}).")
     if resolution == "auto":
         resolution = choose_resolution(start, end)
-    elif resolution not in RESOLUTIONS:
+    elif resolution not in BUCKET_SIZES:
         raise ValueError(
-            f"Unknown resolution {resolution!r}; choose auto or one of {', '.join(RESOLUTIONS)}."
+            f"Unknown resolution {resolution!r}; choose auto or one of {', '.join(BUCKET_SIZES)}."
         )
     cleaned = _clean_filters(handle, filters)
     if split_by is not None and split_by not in handle.model.dimension_names():
@@ -399,16 +466,24 @@ def get_series(
     epochs = [int(bucket.timestamp()) for bucket in starts]
     first_s, end_s = epochs[0], int(range_end.timestamp())
 
-    reader = _Reader(handle, resolution, cleaned, split_by)
-    by_label = reader.read(first_s, end_s)
-    buckets: dict[int, _Bucket] = defaultdict(_Bucket)
-    for label_buckets in by_label.values():
-        for bucket_start, bucket in label_buckets.items():
-            buckets[bucket_start].merge(bucket)
+    base = BUCKET_SIZES[resolution][1]
+    reader = _Reader(handle, base, cleaned, split_by)
+    groups: list[Group] = []
+    if kind == "count":
+        # Counts are summed, filtered and ranked in SQL: a split by a dimension with
+        # thousands of values reads one row per bucket, plus the rows of the top N.
+        buckets, groups = _count_series(reader, first_s, end_s, resolution, epochs, top, integer)
+    else:
+        by_label = reader.read(first_s, end_s)
+        if base != resolution:
+            by_label = _regroup(by_label, resolution)
+        buckets = defaultdict(_Bucket)
+        for label_buckets in by_label.values():
+            for bucket_start, bucket in label_buckets.items():
+                buckets[bucket_start].merge(bucket)
     values = _values(kind, epochs, buckets, integer)
 
-    groups: list[Group] = []
-    if split_by is not None:
+    if split_by is not None and kind != "count":
         totals = {label: _total(b.values()) for label, b in by_label.items()}
         ranked = sorted(totals, key=lambda label: (-_group_total(kind, totals[label]), label))
         for label in ranked[:top]:
@@ -438,9 +513,11 @@ def get_series(
     # 90-day chart draws day buckets, but its total should not count the
     # part of the first day that lies before start.
     span = end - start
-    summary_resolution = choose_resolution(start - span, end, limit=SUMMARY_BUCKETS)
-    if RESOLUTIONS[summary_resolution] > RESOLUTIONS[resolution]:
-        summary_resolution = resolution
+    summary_resolution = choose_resolution(
+        start - span, end, limit=SUMMARY_BUCKETS, sizes=RESOLUTIONS
+    )
+    if RESOLUTIONS[summary_resolution] > RESOLUTIONS[base]:
+        summary_resolution = base
     unsplit = _Reader(handle, summary_resolution, cleaned, None)
     edges = [
         int(floor_bucket(moment, summary_resolution).timestamp())
@@ -448,12 +525,22 @@ def get_series(
     ]
     # A bucket belongs to a period when it starts inside it; end itself is exclusive.
     end_s = edges[2] if floor_bucket(end, summary_resolution) == end else edges[2] + 1
+    if kind == "count":
+        keys = unsplit.wanted_keys(unsplit.key_totals(edges[0], end_s)) if cleaned else None
+
+        def period(first: int, stop: int) -> _Bucket:
+            return _total(unsplit.read_counts(first, stop, keys).values())
+    else:
+
+        def period(first: int, stop: int) -> _Bucket:
+            return _total(unsplit.read(first, stop).get("", {}).values())
+
     if summary_resolution == resolution:
         # The chart's own buckets are exactly the current period's: don't read them twice.
         current = _total(buckets.values())
     else:
-        current = _total(unsplit.read(edges[1], end_s).get("", {}).values())
-    previous = _total(unsplit.read(edges[0], edges[1]).get("", {}).values())
+        current = period(edges[1], end_s)
+    previous = period(edges[0], edges[1])
     return Series(
         name=handle.name,
         kind=kind,
@@ -470,8 +557,106 @@ def get_series(
     )
 
 
+def _count_series(
+    reader: _Reader,
+    first_s: int,
+    end_s: int,
+    resolution: str,
+    epochs: list[int],
+    top: int,
+    integer: bool,
+) -> tuple[dict[int, _Bucket], list[Group]]:
+    """Return the buckets and groups of a count monitor, aggregated by the database.
+
+    The total per bucket is one ``GROUP BY start``; a split ranks the
+    dimension keys by one ``GROUP BY dimensions``, reads the rows of the top
+    N values only, and finds "other" as the total less the top N.
+    """
+    key_totals = reader.key_totals(first_s, end_s)
+    keys = reader.wanted_keys(key_totals)
+    buckets = reader.read_counts(first_s, end_s, keys)
+    regroup = reader.resolution != resolution
+    if regroup:
+        buckets = _regroup({"": buckets}, resolution)[""]
+    groups: list[Group] = []
+    if reader.split_by is None:
+        return buckets, groups
+    label_totals: dict[str, _Bucket] = defaultdict(_Bucket)
+    label_keys: dict[str, list[str]] = defaultdict(list)
+    for key in key_totals if keys is None else keys:
+        label = reader._label(key)
+        label_totals[label].count += key_totals[key].count
+        label_totals[label].sum += key_totals[key].sum
+        label_keys[label].append(key)
+    ranked = sorted(label_totals, key=lambda label: (-label_totals[label].sum, label))
+    chosen = ranked[:top]
+    by_label = reader.read(first_s, end_s, [key for label in chosen for key in label_keys[label]])
+    if regroup:
+        by_label = _regroup(by_label, resolution)
+    for label in chosen:
+        groups.append(
+            Group(
+                label,
+                _values("count", epochs, by_label.get(label, {}), integer),
+                _group_total("count", label_totals[label], integer),
+            )
+        )
+    if ranked[top:]:
+        other: dict[int, _Bucket] = {}
+        for start, bucket in buckets.items():
+            rest = other[start] = _Bucket()
+            rest.count, rest.sum = bucket.count, bucket.sum
+            for label in chosen:
+                part = by_label.get(label, {}).get(start)
+                if part is not None:
+                    rest.count -= part.count
+                    rest.sum -= part.sum
+        groups.append(
+            Group(
+                OTHER,
+                _values("count", epochs, other, integer),
+                _group_total("count", _total(b for b in other.values() if b.count), integer),
+            )
+        )
+    return buckets, groups
+
+
+def _regroup(by_label: dict[str, dict[int, _Bucket]], size: str) -> dict[str, dict[int, _Bucket]]:
+    """Merge the rollup buckets of each label into the coarser buckets of ``size``."""
+    starts: dict[int, int] = {}
+    regrouped: dict[str, dict[int, _Bucket]] = {}
+    for label, buckets in by_label.items():
+        merged: dict[int, _Bucket] = defaultdict(_Bucket)
+        for start, bucket in buckets.items():
+            coarse = starts.get(start)
+            if coarse is None:
+                moment = dt.datetime.fromtimestamp(start, tz=dt.timezone.utc)
+                coarse = starts[start] = int(floor_bucket(moment, size).timestamp())
+            merged[coarse].merge(bucket)
+        regrouped[label] = merged
+    return regrouped
+
+
 def _group_total(kind: str, bucket: _Bucket, integer: bool = False) -> int | float:
     """Rank groups by their sum for counts and by their number of points otherwise."""
     if kind == "count":
         return _number(bucket.sum, integer)
     return bucket.count
+
+
+def last_point(name: str | Monitor) -> dt.datetime | None:
+    """Return when the latest point of the monitor ``name`` was added; None if it has none.
+
+    Read from its rollups, like every chart, so it is there as long as the
+    coarsest retained rollups are.
+    """
+    from django.db.models import Max
+
+    from monitoring.models import Rollup
+
+    handle = name if isinstance(name, Monitor) else monitor.get(name)
+    rows = Rollup.objects.using(conf.DATABASE).filter(monitor=handle.name)
+    last_at = rows.aggregate(last=Max("last_at"))["last"]
+    if last_at is None:
+        return None
+    return dt.datetime.fromtimestamp(last_at / 1_000_000, tz=dt.timezone.utc)

@@ -292,8 +292,17 @@ class MonitorRegistry:
         return len(self._registry)
 
     def __iter__(self) -> Iterator[Monitor]:
-        """Yield the monitors in dashboard order: by category, then order, then name."""
-        return iter(sorted(self._registry.values(), key=lambda m: (m.category, m.order, m.name)))
+        """Yield the monitors in dashboard order: by category, then order, then name.
+
+        The project's own monitors come first, the built-in ones of
+        ``monitoring.contrib`` after them.
+        """
+        return iter(sorted(self._registry.values(), key=_dashboard_order))
+
+
+def _dashboard_order(handle: Monitor) -> tuple[bool, str, int, str]:
+    builtin = handle.model.__module__.startswith("monitoring.contrib.")
+    return (builtin, handle.category, handle.order, handle.name)
 
 
 monitor = MonitorRegistry()

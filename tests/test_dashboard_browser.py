@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import zoneinfo
 from urllib.parse import parse_qs, urlparse
 
@@ -47,6 +48,23 @@ pytestmark = [
     ),
     pytest.mark.django_db(transaction=True),
 ]
+
+
+def plain(text):
+    """Return ``text`` with the narrow and no-break spaces Intl uses as plain spaces."""
+    return " ".join(text.replace("\u202f", " ").replace("\xa0", " ").split())
+
+
+def clock(moment, language, zone=BERLIN):
+    """Return the hour and minute of ``moment`` as the page must show them.
+
+    The rule: the site's zone (Berlin), and the page language's clock, 24-hour in German,
+    12-hour in English, whatever the browser's own locale and zone.
+    """
+    local = moment.astimezone(zone)
+    if language == "de":
+        return f"{local:%H:%M}"
+    return f"{local.hour % 12 or 12}:{local:%M} {'AM' if local.hour < 12 else 'PM'}"
 
 
 @pytest.fixture(scope="module")
@@ -90,6 +108,12 @@ class Dashboard:
             "window.__violations = [];"
             "document.addEventListener('securitypolicyviolation',"
             " e => window.__violations.push(e.violatedDirective + ' ' + e.blockedURI));"
+        )
+
+    def speak(self, language):
+        """Show the pages in ``language`` from now on."""
+        self.page.context.add_cookies(
+            [{"name": settings.LANGUAGE_COOKIE_NAME, "value": language, "url": self.base_url}]
         )
 
     def open(self, query: str = ""):
@@ -156,7 +180,10 @@ def dashboard(browser, live_server, request):
                 "name": settings.SESSION_COOKIE_NAME,
                 "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
                 "url": live_server.url,
-            }
+            },
+            # The page's language is pinned too (test_app follows Accept-Language, which
+            # the browser's locale sets); test_the_dashboard_in_german picks German.
+            {"name": settings.LANGUAGE_COOKIE_NAME, "value": "en-us", "url": live_server.url},
         ]
     )
     page = context.new_page()
@@ -219,7 +246,7 @@ def test_every_visible_card_draws_a_chart_with_its_headline(dashboard, known_dat
     # A monitor without data says how to feed it.
     empty = dashboard.card("login_count")
     assert empty.get_attribute("data-state") == "empty"
-    assert "No data yet — call monitor.get('login_count').add(1)" in empty.inner_text()
+    assert "No data recorded yet — call monitor.get('login_count').add(1)" in empty.inner_text()
 
 
 def test_hovering_a_chart_shows_values_and_site_times_in_the_legend(dashboard, known_data):
@@ -230,16 +257,17 @@ def test_hovering_a_chart_shows_values_and_site_times_in_the_legend(dashboard, k
     box = card.locator(".u-over").bounding_box()
     dashboard.page.mouse.move(box["x"] + box["width"] - 2, box["y"] + box["height"] / 2)
     dashboard.page.wait_for_function("el => /\\d/.test(el.textContent)", arg=value.element_handle())
-    # The last hourly buckets, in Berlin's clock although the browser runs in New York.
-    time_value = card.locator(".u-legend .u-series").first.locator(".u-value").inner_text()
-    now = timezone.now()
-    berlin_hours = {
-        f"{(now - dt.timedelta(hours=h)).astimezone(BERLIN):%-I:00%p}".lower() for h in (0, 1)
-    }
-    assert any(hour in time_value.lower() for hour in berlin_hours), time_value
-    if now.astimezone(BROWSER_ZONE).hour != now.astimezone(BERLIN).hour:
-        browser_hour = f"{now.astimezone(BROWSER_ZONE):%-I:00%p}".lower()
-        assert browser_hour not in time_value.lower()
+    # One of the last buckets, in Berlin's clock whatever the browser's zone, on the page
+    # language's clock (en: 12-hour).
+    time_value = plain(card.locator(".u-legend .u-series").first.locator(".u-value").inner_text())
+    data = dashboard.page.evaluate(
+        "card => JSON.parse(card.querySelector('.monitoring-chart').dataset.series)",
+        card.element_handle(),
+    )
+    last = [dt.datetime.fromtimestamp(ts, tz=dt.timezone.utc) for ts in data["timestamps"][-2:]]
+    assert any(clock(start, "en") in time_value for start in last), time_value
+    if last[-1].astimezone(BROWSER_ZONE).hour != last[-1].astimezone(BERLIN).hour:
+        assert not any(clock(start, "en", BROWSER_ZONE) in time_value for start in last)
 
 
 def test_a_card_shows_its_loading_state_until_its_answer_comes(dashboard, known_data):
@@ -286,9 +314,8 @@ def test_the_data_table_toggle_shows_every_bucket_in_the_site_time_zone(dashboar
     # language (en-us: a 12-hour clock).
     assert dashboard.page.locator("html").get_attribute("lang") == "en-us"
     first = dt.datetime.fromtimestamp(data["timestamps"][0], tz=dt.timezone.utc)
-    berlin = first.astimezone(timezone.get_default_timezone())
-    shown = " ".join(rows.first.locator("th").inner_text().replace("\u202f", " ").split())
-    assert f"{berlin:%I:%M %p}" in shown
+    shown = plain(rows.first.locator("th").inner_text())
+    assert clock(first, "en") in shown
     assert sum(int(cell) for cell in table.locator("tbody td").all_inner_texts()) == 3
     toggle.click()
     assert card.locator(".monitoring-table").is_hidden()
@@ -314,16 +341,28 @@ def test_a_card_can_override_the_page_range(dashboard, known_data):
     dashboard.wait_drawn("orders")
     dashboard.wait_settled(*EXPECTED_HEADLINES)
     before = {name: len(dashboard.card_requests(name)) for name in EXPECTED_HEADLINES}
+    # The override sits in the card's small menu.
+    menu = dashboard.card("orders").locator(".monitoring-card-menu")
+    assert menu.locator(".monitoring-card-range").is_hidden()
+    menu.locator("summary").click()
     with dashboard.page.expect_response(lambda r: "range=1h" in r.url):
-        dashboard.card("orders").locator(".monitoring-card-range").select_option("1h")
-    # Nothing was ordered in the last hour.
+        menu.locator(".monitoring-card-range").select_option("1h")
+    # Nothing was ordered in the last hour: the card says so, and when the last order was.
     dashboard.page.wait_for_selector("#monitor-orders[data-state=empty]")
-    assert dashboard.card("orders").locator(".monitoring-headline-value").inner_text() == "0"
+    card = dashboard.card("orders")
+    assert card.locator(".monitoring-headline-value").inner_text() == "0"
+    assert "No data in this range (last point:" in card.inner_text()
+    assert menu.get_attribute("open") is None  # the menu closed behind the choice
+    assert "cards=orders%3A1h" in dashboard.page.url
     after = {name: len(dashboard.card_requests(name)) for name in EXPECTED_HEADLINES}
     assert after["orders"] == before["orders"] + 1
     assert {k: v for k, v in after.items() if k != "orders"} == {
         k: v for k, v in before.items() if k != "orders"
     }
+    # A shared URL opens with the card's own range.
+    dashboard.page.goto(dashboard.page.url)
+    assert dashboard.card("orders").locator(".monitoring-card-range").input_value() == "1h"
+    dashboard.page.wait_for_selector("#monitor-orders[data-state=empty]")
 
 
 @pytest.mark.parametrize("dashboard", [{"width": 1000, "height": 500}], indirect=True)
@@ -455,3 +494,339 @@ def test_dark_mode_follows_the_system(dashboard, known_data):
     background = dashboard.card("user_count").evaluate("el => getComputedStyle(el).backgroundColor")
     assert background == "rgb(255, 255, 255)"
     dashboard.wait_drawn("user_count", times=2)  # redrawn in the light colours
+
+
+def test_the_dashboard_in_german(dashboard, known_data):
+    dashboard.speak("de")
+    dashboard.open("?range=24h")
+    page = dashboard.page
+    assert page.locator("html").get_attribute("lang") == "de"
+    assert "Zeitraum" in page.locator(".monitoring-toolbar").inner_text()
+    assert page.locator(".monitoring-range option:checked").inner_text() == "Letzte 24 Stunden"
+    dashboard.wait_drawn("load_average")
+    dashboard.wait_drawn("queue_length")
+    # Numbers: a decimal comma.
+    load = dashboard.card("load_average")
+    assert load.locator(".monitoring-headline-value").inner_text() == "0,75"
+    assert load.locator(".monitoring-headline-label").inner_text() == "zuletzt"
+    legend = dashboard.card("queue_length").locator(".u-legend").inner_text()
+    assert "Durchschnitt" in legend and "Min." in legend and "Max." in legend
+    # Times: Berlin's 24-hour clock in the legend, the table and the summary.
+    card = dashboard.card("queue_length")
+    box = card.locator(".u-over").bounding_box()
+    page.mouse.move(box["x"] + box["width"] - 2, box["y"] + box["height"] / 2)
+    time_cell = card.locator(".u-legend .u-series").first.locator(".u-value")
+    page.wait_for_function("el => /\\d/.test(el.textContent)", arg=time_cell.element_handle())
+    shown = plain(time_cell.inner_text())
+    data = page.evaluate(
+        "card => JSON.parse(card.querySelector('.monitoring-chart').dataset.series)",
+        card.element_handle(),
+    )
+    last = [dt.datetime.fromtimestamp(ts, tz=dt.timezone.utc) for ts in data["timestamps"][-2:]]
+    assert any(clock(start, "de") in shown for start in last), shown
+    assert "AM" not in shown and "PM" not in shown
+    toggle = card.locator(".monitoring-table-toggle")
+    assert toggle.inner_text() == "Datentabelle zeigen"
+    toggle.click()
+    assert toggle.inner_text() == "Datentabelle ausblenden"
+    table = card.locator(".monitoring-table table")
+    assert "Beginn (Europe/Berlin)" in table.locator("thead").inner_text()
+    assert "Durchschnitt" in table.locator("thead").inner_text()
+    first = dt.datetime.fromtimestamp(data["timestamps"][0], tz=dt.timezone.utc)
+    assert clock(first, "de") in plain(table.locator("tbody tr").first.locator("th").inner_text())
+    summary = plain(card.locator(".monitoring-summary").inner_text())
+    assert summary.startswith("Queue length: zuletzt 7 jobs in den letzten 24 Stunden")
+    peak = plain(card.locator(".monitoring-summary time").last.inner_text())
+    assert re.search(r"\b\d{2}:\d{2}\b", peak) and "M" not in peak.split()[-1], peak
+
+
+def test_the_page_of_a_monitor_zooms_by_dragging_and_keeps_it_in_the_url(dashboard, known_data):
+    page = dashboard.page
+    page.goto(f"{dashboard.base_url}/monitoring/user_count/?range=24h")
+    dashboard.wait_drawn("user_count")
+    card = dashboard.card("user_count")
+    # The page shows its table and a link back to the dashboard.
+    assert card.locator(".monitoring-table table").is_visible()
+    assert page.locator(".monitoring-back").get_attribute("href") == "/monitoring/?range=24h"
+    box = card.locator(".u-over").bounding_box()
+    y = box["y"] + box["height"] / 2
+    with page.expect_response(lambda r: "/monitoring/user_count/" in r.url and "start=" in r.url):
+        page.mouse.move(box["x"] + box["width"] * 0.5, y)
+        page.mouse.down()
+        page.mouse.move(box["x"] + box["width"] - 1, y, steps=5)
+        page.mouse.up()
+    dashboard.wait_drawn("user_count", times=2)
+    query = parse_qs(urlparse(page.url).query)
+    assert "range" not in query
+    start = dt.datetime.fromisoformat(query["start"][0].replace("Z", "+00:00"))
+    end = dt.datetime.fromisoformat(query["end"][0].replace("Z", "+00:00"))
+    now = timezone.now()
+    # The last 12 of the last 24 hours (the users came 2 hours ago), give or take a bucket.
+    assert abs((start - (now - dt.timedelta(hours=12))).total_seconds()) < 15 * 60
+    assert abs((end - now).total_seconds()) < 15 * 60
+    data = page.evaluate(
+        "card => JSON.parse(card.querySelector('.monitoring-chart').dataset.series)",
+        card.element_handle(),
+    )
+    assert data["range"] is None
+    # The first bucket holds the zoom's start (12 hours: 15-minute buckets).
+    assert data["resolution"] == "15min"
+    assert 0 <= start.timestamp() - data["timestamps"][0] < 15 * 60
+    # The picker shows the zoomed span in Berlin's wall-clock time.
+    shown = page.locator(".monitoring-start").input_value()
+    assert shown == f"{start.astimezone(BERLIN):%Y-%m-%dT%H:%M}"
+    assert page.locator(".monitoring-detail-range").input_value() == ""
+
+
+def test_the_picker_of_a_monitor_page_sets_start_and_end(dashboard, known_data):
+    page = dashboard.page
+    page.goto(f"{dashboard.base_url}/monitoring/orders/?range=7d")
+    dashboard.wait_drawn("orders")
+    page.locator(".monitoring-start").fill("2026-03-10T08:00")
+    page.locator(".monitoring-end").fill("2026-03-12T20:30")
+    assert page.locator(".monitoring-detail-range").input_value() == ""
+    page.locator(".monitoring-detail-controls select[name=split]").select_option("none")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Apply").click()
+    query = parse_qs(urlparse(page.url).query)
+    assert query == {
+        "start": ["2026-03-10T08:00"],
+        "end": ["2026-03-12T20:30"],
+        "split": ["none"],
+        "top": ["5"],
+    }
+    dashboard.wait_settled("orders")
+    card = dashboard.card("orders")
+    assert card.get_attribute("data-state") == "empty"  # nothing was ordered back then
+    assert "2026-03-10T08:00:00+01:00" in card.locator(".monitoring-summary").inner_html()
+
+
+def test_split_counts_are_stacked_bars(dashboard, known_data):
+    # Two plans in the same hour: stacked, both colours share a column; drawn over each
+    # other, the smaller bar would hide behind the larger one.
+    OrderCountFactory(plan="free", value=2, created=timezone.now() - dt.timedelta(hours=5))
+    dashboard.open("?range=24h")
+    dashboard.wait_drawn("orders")
+    both = dashboard.card("orders").evaluate(
+        """card => {
+            const canvas = card.querySelector('.monitoring-chart canvas');
+            const {width, height} = canvas;
+            const data = canvas.getContext('2d').getImageData(0, 0, width, height).data;
+            let best = 0;
+            for (let x = 0; x < width; x++) {
+                let blue = 0, orange = 0;
+                for (let y = 0; y < height; y++) {
+                    const i = (y * width + x) * 4;
+                    const [r, g, b] = [data[i], data[i + 1], data[i + 2]];
+                    if (b > r + 60) blue++;
+                    if (r > b + 60 && g > b) orange++;
+                }
+                best = Math.max(best, Math.min(blue, orange));
+            }
+            return best;
+        }"""
+    )
+    assert both > 5
+    # The legend lists the groups as they rank: pro (4) before free (2).
+    labels = dashboard.card("orders").locator(".u-legend .u-series .u-label").all_inner_texts()
+    assert labels[1:] == ["pro", "free"]
+
+
+def test_hovering_one_chart_shows_the_same_moment_on_the_others(dashboard, known_data):
+    dashboard.open("?range=24h")
+    dashboard.wait_drawn("queue_length")
+    dashboard.wait_drawn("request_time")
+    source = dashboard.card("queue_length")
+    box = source.locator(".u-over").bounding_box()
+    dashboard.page.mouse.move(box["x"] + box["width"] * 0.6, box["y"] + box["height"] / 2)
+
+    def hovered_time(name):
+        return dashboard.card(name).locator(".u-legend .u-series").first.locator(".u-value")
+
+    dashboard.page.wait_for_function(
+        "el => /\\d/.test(el.textContent)", arg=hovered_time("request_time").element_handle()
+    )
+    assert hovered_time("request_time").inner_text() == hovered_time("queue_length").inner_text()
+
+
+def test_an_aborted_request_never_shows_an_error(dashboard, known_data):
+    held = []
+    dashboard.page.route(
+        "**/monitoring/orders/?*",
+        lambda route: held.append(route) if not held else route.continue_(),
+    )
+    dashboard.page.add_init_script(
+        # Every state a card passed through: records are read later, so old values count.
+        "window.__states = [];"
+        "new MutationObserver(records => records.forEach(r => window.__states.push("
+        "r.target.id + '=' + r.oldValue, r.target.id + '=' + r.target.getAttribute('data-state'))))"
+        ".observe(document, {subtree: true, attributes: true, attributeOldValue: true,"
+        " attributeFilter: ['data-state']});"
+    )
+    dashboard.open()
+    dashboard.page.wait_for_selector("#monitor-orders[data-state=loading]")
+    # A new range aborts the request still under way and asks again.
+    dashboard.page.select_option(".monitoring-range", "30d")
+    dashboard.wait_drawn("orders")
+    held[0].continue_()
+    dashboard.page.wait_for_timeout(200)
+    states = dashboard.page.evaluate("window.__states")
+    assert "monitor-orders=error" not in states
+    assert dashboard.card("orders").get_attribute("data-state") == "ready"
+
+
+@pytest.mark.parametrize("dashboard", [{"width": 360, "height": 740}], indirect=True)
+def test_a_phone_of_360_px_never_scrolls_sideways(dashboard, known_data):
+    dashboard.open()
+    dashboard.wait_drawn("orders")
+    assert dashboard.page.evaluate("document.documentElement.scrollWidth") <= 360
+    box = dashboard.card("orders").bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= 360
+
+
+@pytest.mark.parametrize("dashboard", [{"width": 1440, "height": 900}], indirect=True)
+def test_two_rows_of_cards_fit_above_the_fold_and_hover_does_not_move_them(dashboard, known_data):
+    dashboard.open()
+    dashboard.wait_settled(*EXPECTED_HEADLINES)
+    dashboard.wait_drawn("request_time")
+    tops = sorted({round(dashboard.card(name).bounding_box()["y"]) for name in EXPECTED_HEADLINES})
+    bottoms = {
+        name: dashboard.card(name).bounding_box()["y"]
+        + dashboard.card(name).bounding_box()["height"]
+        for name in ["orders", "queue_length", "load_average", "request_time"]
+    }
+    assert len(tops) >= 2 and max(bottoms.values()) <= 900, bottoms
+    # Hovering fills in the legend without changing the card's size.
+    card = dashboard.card("request_time")
+    before = card.bounding_box()["height"]
+    box = card.locator(".u-over").bounding_box()
+    dashboard.page.mouse.move(box["x"] + box["width"] - 2, box["y"] + box["height"] / 2)
+    value = card.locator(".u-legend .u-series").nth(1).locator(".u-value")
+    dashboard.page.wait_for_function("el => /\\d/.test(el.textContent)", arg=value.element_handle())
+    assert card.bounding_box()["height"] == before
+    # No placeholder dashes, hovered or not.
+    assert "–" not in card.locator(".u-legend").inner_text()
+    assert "--" not in dashboard.card("orders").locator(".u-legend").inner_text()
+
+
+def contrast(foreground, background):
+    def luminance(rgb):
+        channels = []
+        for value in rgb:
+            c = value / 255
+            channels.append(c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4)
+        return 0.2126 * channels[0] + 0.7152 * channels[1] + 0.0722 * channels[2]
+
+    light, dark = sorted([luminance(foreground), luminance(background)], reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def test_dark_mode_on_a_site_base_template_keeps_text_readable(
+    dashboard, known_data, settings, tmp_path
+):
+    # A site's own base: a dark page of its own, none of our standalone body styles.
+    (tmp_path / "site_base.html").write_text(
+        "<!DOCTYPE html><html><head><meta name='color-scheme' content='light dark'>"
+        "{% block monitoring_head %}{% endblock %}</head>"
+        "<body>{% block main %}{% endblock %}{% block monitoring_scripts %}{% endblock %}"
+        "</body></html>"
+    )
+    settings.TEMPLATES = [{**settings.TEMPLATES[0], "DIRS": [str(tmp_path)]}]
+    settings.MONITORING_BASE_TEMPLATE = "site_base.html"
+    dashboard.allowed_errors.append("404 (Not Found)")  # the site has no favicon
+    dashboard.page.emulate_media(color_scheme="dark")
+    dashboard.open()
+    dashboard.wait_drawn("orders")
+    pairs = dashboard.page.evaluate(
+        """() => {
+            const rgb = c => c.match(/\\d+/g).slice(0, 3).map(Number);
+            const bg = el => {
+                for (; el; el = el.parentElement) {
+                    const c = getComputedStyle(el).backgroundColor;
+                    if (c !== 'rgba(0, 0, 0, 0)' && c !== 'transparent') return rgb(c);
+                }
+                return [255, 255, 255];
+            };
+            const selectors = ['h1', 'h2', '.monitoring-card-title', '.monitoring-headline-value',
+                               '.monitoring-description', '.monitoring-timezone'];
+            return selectors.map(s => {
+                const el = document.querySelector(s);
+                return [s, rgb(getComputedStyle(el).color), bg(el)];
+            });
+        }"""
+    )
+    for selector, foreground, background in pairs:
+        assert contrast(foreground, background) >= 4.5, (selector, foreground, background)
+
+
+def test_the_admin_links_to_the_dashboard_and_shows_live_cards(dashboard, known_data):
+    page = dashboard.page
+    dashboard.allowed_errors.append("404 (Not Found)")  # the admin asks for /favicon.ico
+    page.goto(f"{dashboard.base_url}/admin/")
+    module = page.locator("#monitoring-admin-module")
+    # The first two monitors in dashboard order, drawn live inside the admin index.
+    first, second = [handle.name for handle in monitor][:2]
+    for name in (first, second):
+        page.wait_for_selector(f"#monitoring-admin-module #monitor-{name}[data-drawn='1'] canvas")
+    assert module.locator(".monitoring-card").count() == 2
+    with page.expect_navigation():
+        page.locator("#user-tools .monitoring-admin-link").click()
+    assert urlparse(page.url).path == "/monitoring/"
+    dashboard.wait_drawn("user_count")
+
+
+def test_a_card_embedded_in_a_plain_page_is_for_staff_only(
+    dashboard, known_data, settings, browser
+):
+    settings.ROOT_URLCONF = "tests.urls_embed"
+    dashboard.allowed_errors.append("404 (Not Found)")  # the page has no favicon
+    page = dashboard.page
+    page.goto(f"{dashboard.base_url}/staff-page/")
+    dashboard.wait_drawn("user_count")
+    card = dashboard.card("user_count")
+    assert card.locator(".monitoring-headline-value").inner_text() == "3"
+    assert card.locator(".monitoring-card-title a").get_attribute("href") == (
+        "/monitoring/user_count/?range=24h"
+    )
+    # Somebody else, not logged in: the page, without the card or its scripts.
+    other = browser.new_context(locale=BROWSER_LOCALE, timezone_id=BROWSER_TIMEZONE)
+    anonymous = other.new_page()
+    anonymous.goto(f"{dashboard.base_url}/staff-page/")
+    assert anonymous.locator("h1").inner_text() == "Our staff page"
+    assert anonymous.locator(".monitoring-card").count() == 0
+    assert anonymous.locator("script").count() == 0
+    other.close()
+
+
+def test_charts_take_any_css_colour(dashboard, known_data, settings, tmp_path):
+    # rgb() and 3-digit hex, which an alpha suffix glued to the value would break.
+    (tmp_path / "site_base.html").write_text(
+        "{% load static %}<!DOCTYPE html><html><head>"
+        "{% block monitoring_head %}{% endblock %}"
+        "<link rel='stylesheet' href='{% static \"test_app/colours.css\" %}'></head>"
+        "<body>{% block main %}{% endblock %}{% block monitoring_scripts %}{% endblock %}"
+        "</body></html>"
+    )
+    settings.TEMPLATES = [{**settings.TEMPLATES[0], "DIRS": [str(tmp_path)]}]
+    settings.MONITORING_BASE_TEMPLATE = "site_base.html"
+    dashboard.allowed_errors.append("404 (Not Found)")  # the site has no favicon
+    dashboard.open("?range=7d")
+    dashboard.wait_drawn("orders")
+    dashboard.wait_drawn("queue_length")
+    # The bars in the site's blue, and the gauge's band in a translucent version of it.
+    pixels = dashboard.card("orders").evaluate(
+        """card => {
+            const canvas = card.querySelector('.monitoring-chart canvas');
+            const data = canvas.getContext('2d').getImageData(
+                0, 0, canvas.width, canvas.height).data;
+            let blue = 0, orange = 0;
+            for (let i = 0; i < data.length; i += 4) {
+                const [r, g, b] = [data[i], data[i + 1], data[i + 2]];
+                if (b > 150 && r < 80) blue++;
+                if (r > 150 && b < 80 && g > 60) orange++;
+            }
+            return [blue, orange];
+        }"""
+    )
+    assert pixels[0] > 20 and pixels[1] > 20, pixels
+    assert dashboard.coloured_pixels("queue_length") > 20

@@ -27,6 +27,11 @@ DASHBOARD_FILES = [
     "monitoring/static/monitoring/js/chart.js",
     "monitoring/static/monitoring/js/controls.js",
     "monitoring/static/monitoring/js/table.js",
+    "monitoring/static/monitoring/js/format.js",
+    "monitoring/templates/monitoring/denied.html",
+    # The German translation, compiled by build_assets.py.
+    "monitoring/locale/de/LC_MESSAGES/django.po",
+    "monitoring/locale/de/LC_MESSAGES/django.mo",
     "monitoring/static/monitoring/vendor/jquery.min.js",
     "monitoring/static/monitoring/vendor/jquery.LICENSE.txt",
     "monitoring/static/monitoring/vendor/uPlot.iife.min.js",

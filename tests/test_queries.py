@@ -32,12 +32,15 @@ def add(name, value, at, **dimensions):
     ("span", "resolution"),
     [
         (dt.timedelta(hours=1), "minute"),
-        (dt.timedelta(hours=24), "minute"),
-        (dt.timedelta(days=7), "hour"),
-        (dt.timedelta(days=30), "hour"),
-        (dt.timedelta(days=62), "hour"),
+        (dt.timedelta(hours=6), "5min"),
+        (dt.timedelta(hours=24), "15min"),
+        (dt.timedelta(days=2), "hour"),
+        (dt.timedelta(days=7), "3h"),
+        (dt.timedelta(days=30), "6h"),
+        (dt.timedelta(days=60), "12h"),
+        (dt.timedelta(days=62), "day"),
         (dt.timedelta(days=90), "day"),
-        (dt.timedelta(days=365), "day"),
+        (dt.timedelta(days=365), "week"),
     ],
 )
 def test_auto_resolution_keeps_series_short(span, resolution, freeze_now):
@@ -51,7 +54,7 @@ def test_auto_resolution_keeps_series_short(span, resolution, freeze_now):
 @pytest.mark.parametrize(
     ("age", "span", "resolution"),
     [
-        (dt.timedelta(days=1), dt.timedelta(hours=6), "minute"),
+        (dt.timedelta(days=1), dt.timedelta(hours=6), "5min"),
         (dt.timedelta(days=8), dt.timedelta(hours=6), "hour"),  # minute rollups pruned
         (dt.timedelta(days=401), dt.timedelta(hours=6), "day"),  # hour rollups pruned
     ],
@@ -63,7 +66,7 @@ def test_auto_resolution_skips_rollups_pruned_by_retention(age, span, resolution
 
 @override_settings(MONITORING_RETENTION={"minute": None, "hour": None})
 def test_auto_resolution_with_rollups_kept_forever():
-    assert choose_resolution(T0 - dt.timedelta(hours=6), T0) == "minute"
+    assert choose_resolution(T0 - dt.timedelta(hours=6), T0) == "5min"
 
 
 def test_hour_buckets_are_utc_and_filled_with_zero_for_counts():
@@ -153,7 +156,7 @@ def test_gauge_summary_is_the_last_reading_in_range(freeze_now):
     add("load_average", 2.5, end - dt.timedelta(days=20))
     add("load_average", 9.0, end + dt.timedelta(minutes=5))  # after the range
     series = get_series("load_average", start=end - dt.timedelta(days=30), end=end)
-    assert series.resolution == "hour"
+    assert series.resolution == "6h"
     assert series.summary == 2.5
     assert series.previous_summary == 1.5
 
@@ -221,7 +224,7 @@ def test_handle_series_is_get_series():
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"resolution": "week"}, "Unknown resolution 'week'"),
+        ({"resolution": "fortnight"}, "Unknown resolution 'fortnight'"),
         ({"start": T0, "end": T0}, "must be before end"),
         ({"filters": {"region": "eu"}}, "no dimension 'region'"),
         ({"split_by": "region"}, "no dimension 'region' to split by"),
@@ -274,3 +277,112 @@ def test_filter_values_are_cleaned_like_the_field():
     span = {"start": T0, "end": T0 + dt.timedelta(hours=1), "resolution": "hour"}
     assert get_series("orders", filters={"plan": "nope"}, **span).values["sum"] == [0]
     assert get_series("orders", filters={"plan": ("pro",)}, **span).summary == 1
+
+
+# -- bucket sizes between the stored resolutions -----------------------------------
+
+
+def test_five_minute_buckets_sum_the_minute_rollups():
+    for minute, value in [(0, 1), (4, 2), (5, 4), (14, 8)]:
+        add("user_count", value, T0 + dt.timedelta(minutes=minute, seconds=30))
+    series = get_series(
+        "user_count", start=T0, end=T0 + dt.timedelta(minutes=15), resolution="5min"
+    )
+    assert series.buckets == [T0 + dt.timedelta(minutes=m) for m in (0, 5, 10)]
+    assert series.values["sum"] == [3, 4, 8]
+    assert series.summary == 15
+
+
+def test_three_hour_buckets_follow_the_site_wall_clock_and_merge_percentiles():
+    local = dt.datetime(2024, 6, 3, 0, 0, tzinfo=BERLIN)
+    for hours, ms in [(0.5, 10.0), (2.5, 1000.0), (3.5, 20.0)]:
+        add("request_time", ms, local + dt.timedelta(hours=hours))
+    series = get_series(
+        "request_time", start=local, end=local + dt.timedelta(hours=6), resolution="3h"
+    )
+    # Berlin's 00:00 and 03:00, not UTC's (22:00 and 01:00 the day before).
+    assert [b.astimezone(BERLIN).hour for b in series.buckets] == [0, 3]
+    assert series.values["count"] == [2, 1]
+    assert series.values["max"] == [1000.0, 20.0]
+    assert series.values["p50"][0] == pytest.approx(10.0, rel=0.05)
+
+
+def test_three_hour_buckets_across_daylight_saving_keep_the_wall_clock():
+    start = dt.datetime(2024, 3, 31, 0, 0, tzinfo=BERLIN)  # 02:00 does not exist that night
+    series = get_series(
+        "user_count", start=start, end=start + dt.timedelta(hours=9), resolution="3h"
+    )
+    assert [b.astimezone(BERLIN).hour for b in series.buckets] == [0, 3, 6]
+    # The first bucket lasts two hours: the clock jumped from 02:00 to 03:00.
+    assert series.buckets[1].astimezone(UTC) - series.buckets[0].astimezone(UTC) == (
+        dt.timedelta(hours=2)
+    )
+
+
+def test_week_buckets_start_on_monday_at_local_midnight():
+    add("user_count", 2, dt.datetime(2024, 6, 2, 23, 30, tzinfo=BERLIN))  # a Sunday
+    add("user_count", 5, dt.datetime(2024, 6, 3, 0, 30, tzinfo=BERLIN))  # the Monday after
+    series = get_series(
+        "user_count",
+        start=dt.datetime(2024, 5, 29, tzinfo=BERLIN),
+        end=dt.datetime(2024, 6, 5, tzinfo=BERLIN),
+        resolution="week",
+    )
+    assert series.buckets == [
+        dt.datetime(2024, 5, 27, tzinfo=BERLIN),
+        dt.datetime(2024, 6, 3, tzinfo=BERLIN),
+    ]
+    assert series.values["sum"] == [2, 5]
+
+
+def test_split_counts_are_regrouped_per_value():
+    add("orders", 1, T0 + dt.timedelta(minutes=1), plan="pro")
+    add("orders", 2, T0 + dt.timedelta(minutes=7), plan="free")
+    add("orders", 4, T0 + dt.timedelta(minutes=8), plan="pro")
+    series = get_series(
+        "orders",
+        start=T0,
+        end=T0 + dt.timedelta(minutes=10),
+        resolution="5min",
+        split_by="plan",
+    )
+    groups = {group.label: group.values["sum"] for group in series.groups}
+    assert groups == {"pro": [1, 4], "free": [0, 2]}
+
+
+def test_count_splits_and_filters_are_summed_in_the_database():
+    # Three plans; the filter keeps two, the split shows the top one and sums the rest.
+    for minute, plan, value in [(1, "pro", 5), (2, "team", 2), (3, "team", 1), (4, "free", 9)]:
+        add("orders", value, T0 + dt.timedelta(minutes=minute), plan=plan)
+    add("orders", 7, T0 - dt.timedelta(minutes=30), plan="team")  # the period before
+    add("orders", 100, T0 - dt.timedelta(minutes=30), plan="free")  # filtered out
+    series = get_series(
+        "orders",
+        start=T0,
+        end=T0 + dt.timedelta(hours=1),
+        resolution="15min",
+        filters={"plan": ["pro", "team"]},
+        split_by="plan",
+        top=1,
+    )
+    assert series.values["sum"] == [8, 0, 0, 0]
+    assert [(g.label, g.total, g.values["sum"]) for g in series.groups] == [
+        ("pro", 5, [5, 0, 0, 0]),
+        ("other", 3, [3, 0, 0, 0]),
+    ]
+    assert (series.summary, series.previous_summary) == (8, 7)
+
+
+def test_a_count_split_reads_only_the_rows_of_the_top_values():
+    for i in range(3):
+        add("orders", 1, T0 + dt.timedelta(minutes=i), plan=["free", "pro", "team"][i])
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        get_series("orders", start=T0, end=T0 + dt.timedelta(hours=1), split_by="plan", top=1)
+    sql = " ".join(query["sql"] for query in queries.captured_queries)
+    assert "GROUP BY" in sql
+    # The rows read one by one are those of the top value only.
+    per_row = [q["sql"] for q in queries.captured_queries if '"last_at"' in q["sql"]]
+    assert len(per_row) == 1 and " IN (" in per_row[0]

@@ -318,3 +318,10 @@ def test_old_private_mixin_names_stay_importable_for_written_migrations():
     from monitoring.models import FloatMixin, IntegerMixin, _FloatMixin, _IntegerMixin
 
     assert _IntegerMixin is IntegerMixin and _FloatMixin is FloatMixin
+
+
+def test_the_built_in_monitors_come_after_the_project_s_own():
+    order = [handle.model.__module__.startswith("monitoring.contrib.") for handle in monitor]
+    assert order == sorted(order)
+    assert order[0] is False and order[-1] is True
+    assert [h.category for h in monitor if h.category in ("Users", "Accounts")][:1] == ["Users"]

@@ -121,29 +121,38 @@ def test_dashboard_page(client_at_now):
     assert b"Times in Europe/Berlin" in response.content
 
 
-def test_default_window_is_the_last_30_local_days(client_at_now):
+def test_default_window_is_the_default_range_ending_now(client_at_now):
     add_points()
     data = get(client_at_now, "user_count", format="json").json()
-    assert data["resolution"] == "day"
-    assert data["start"] == "2026-02-09T00:00:00+01:00"
-    assert data["end"] == "2026-03-11T00:00:00+01:00"
-    assert len(data["points"]) == 30
+    assert data["range"] == "7d"
+    assert data["resolution"] == "3h"
+    assert data["end"] == "2026-03-10T15:00:00+01:00"  # the end of the bucket holding now
+    # 3-hour buckets start at Berlin's midnight, 03:00, ...; the first one is floored.
+    assert data["start"] == "2026-03-03T12:00:00+01:00"
+    assert data["points"][-1] == {"start": "2026-03-10T12:00:00+01:00", "value": 1}
+    assert data["summary"]["value"] == 3
+    assert data["summary"]["previous"] == 0
+
+
+def test_thirty_days_by_day_are_berlin_days(client_at_now):
+    add_points()
+    data = get(client_at_now, "user_count", format="json", range="30d", resolution="day").json()
+    assert data["start"] == "2026-02-08T00:00:00+01:00"
+    assert len(data["points"]) == 31
     assert data["points"][-1] == {"start": "2026-03-10T00:00:00+01:00", "value": 1}
     assert data["points"][-3] == {"start": "2026-03-08T00:00:00+01:00", "value": 2}
-    assert data["summary"]["value"] == 3
-    assert data["summary"]["previous"] == 4  # forty days ago, in the 30 days before
 
 
 def test_card_and_csv(client_at_now):
     add_points()
-    card = get(client_at_now, "user_count").content.decode()
-    assert '<span class="monitoring-headline-value">3</span>' in card
-    response = get(client_at_now, "user_count", format="csv")
+    card = get(client_at_now, "user_count", format="card").content.decode()
+    assert 'class="monitoring-headline-value">3<' in card
+    response = get(client_at_now, "user_count", format="csv", range="30d", resolution="day")
     rows = list(csv.reader(io.StringIO(response.content.decode())))
     assert rows[0] == ["start", "sum"]
     assert rows[-1] == ["2026-03-10T00:00:00+01:00", "1"]
-    assert len(rows) == 31
-    assert "user_count_20260209-0000_20260311-0000.csv" in response["Content-Disposition"]
+    assert len(rows) == 32
+    assert "user_count_20260208-0000_20260311-0000.csv" in response["Content-Disposition"]
 
 
 @pytest.mark.parametrize(

@@ -3,18 +3,21 @@ import datetime as dt
 import io
 import json
 import re
+import sys
 import zoneinfo
 
 import pytest
 from django.contrib.auth.models import Permission
-from django.core.exceptions import PermissionDenied
 from django.test import override_settings
+from django.test.utils import isolate_apps
 from django.urls import reverse
 from django.utils import timezone
-from hypothesis import HealthCheck, given
+from hypothesis import HealthCheck, example, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
+from monitoring.buckets import BUCKET_SIZES
+from monitoring.models import IntegerCountBase
 from monitoring.register import monitor
 from monitoring.views import RANGES, IntegerCountView, MonitorView
 from test_app.models import MonitorLoadAverage
@@ -63,23 +66,70 @@ DATA_PATHS = [
 ]
 
 
-@pytest.mark.parametrize("path", [*DATA_PATHS, "/monitoring/nope/"])
-def test_anonymous_is_redirected_to_login(client, path):
+BROWSER_PATHS = ["/monitoring/", "/monitoring/user_count/"]
+CLIENT_PATHS = ["/monitoring/user_count/?format=json", "/monitoring/user_count/?format=csv"]
+
+
+@pytest.mark.parametrize("path", [*BROWSER_PATHS, "/monitoring/nope/"])
+def test_anonymous_browsers_are_sent_to_log_in(client, path):
     response = client.get(path)
     assert response.status_code == 302
     assert response["Location"].startswith("/admin/login/?next=/monitoring/")
 
 
-@pytest.mark.parametrize("path", DATA_PATHS)
-def test_non_staff_gets_403(user_client, path):
-    assert user_client.get(path).status_code == 403
+@pytest.mark.parametrize(
+    ("path", "headers"),
+    [
+        ("/monitoring/user_count/?format=json", {}),
+        ("/monitoring/user_count/?format=csv", {}),
+        ("/monitoring/user_count/", {"Accept": "application/json"}),
+        ("/monitoring/user_count/", {"X-Requested-With": "XMLHttpRequest"}),
+        ("/monitoring/nope/?format=json", {}),
+    ],
+)
+def test_anonymous_data_clients_get_a_json_401(client, path, headers):
+    response = client.get(path, headers=headers)
+    assert response.status_code == 401
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == {"error": "Log in to see monitoring data."}
+
+
+@pytest.mark.parametrize("path", BROWSER_PATHS)
+def test_a_denied_browser_user_gets_a_page_that_says_why(user_client, path):
+    response = user_client.get(path)
+    assert response.status_code == 403
+    html = response.content.decode()
+    assert "<html" in html
+    assert "Monitoring is for staff users only" in html
+    assert 'href="/admin/login/?next=' in html
+
+
+@override_settings(MONITORING_PERMISSION="test_app.view_monitorusercount")
+def test_the_denied_page_names_the_missing_permission(user_client):
+    response = user_client.get("/monitoring/")
+    assert response.status_code == 403
+    assert "test_app.view_monitorusercount" in response.content.decode()
+
+
+@pytest.mark.parametrize("path", CLIENT_PATHS)
+def test_a_denied_data_client_gets_a_json_403(user_client, path):
+    response = user_client.get(path)
+    assert response.status_code == 403
+    assert response["Content-Type"] == "application/json"
+    assert "staff" in response.json()["error"]
+
+
+def test_an_unknown_monitor_is_a_json_404_for_data_clients(staff_client):
+    response = staff_client.get("/monitoring/user_cont/", {"format": "json"})
+    assert response.status_code == 404
+    assert response.json() == {"error": "No monitor named 'user_cont'. Did you mean 'user_count'?"}
 
 
 @pytest.mark.parametrize("path", DATA_PATHS)
 def test_inactive_staff_is_not_let_in(client, path):
     # ModelBackend drops an inactive user from the session, so they are sent to log in.
     client.force_login(StaffFactory(is_active=False))
-    assert client.get(path).status_code == 302
+    assert client.get(path).status_code == (302 if path in BROWSER_PATHS else 401)
 
 
 @pytest.mark.parametrize("path", DATA_PATHS)
@@ -101,16 +151,18 @@ def test_inactive_staff_is_refused_by_backends_that_keep_them(rf):
 
     request = rf.get("/monitoring/")
     request.user = StaffFactory(is_active=False)
-    with pytest.raises(PermissionDenied):
-        DashboardView.as_view()(request)
+    response = DashboardView.as_view()(request)
+    assert response.status_code == 403
+    assert "Your account is inactive." in response.content.decode()
 
 
 def test_the_view_itself_refuses_non_staff_when_routed_elsewhere(rf):
     view = IntegerCountView.as_view(model=monitor.get("user_count").model)
-    request = rf.get("/elsewhere/")
+    request = rf.get("/elsewhere/", {"format": "json"})
     request.user = UserFactory()
-    with pytest.raises(PermissionDenied):
-        view(request)
+    response = view(request)
+    assert response.status_code == 403
+    assert "error" in json.loads(response.content)
 
 
 @override_settings(MONITORING_PERMISSION="test_app.view_monitorusercount")
@@ -231,9 +283,9 @@ def test_unknown_monitor_is_404_with_a_suggestion(staff_client):
     assert response.status_code == 404
 
 
-def test_json_without_range_answers_daily_sums_for_30_days(staff_client_at):
-    # A fixed now: on a running clock, 48 hours before 00:30 on Monday 30 March
-    # 2026 (after the change to summer time) is Friday, three calendar days back.
+def test_json_without_range_answers_the_default_range(staff_client_at):
+    # A fixed now: 14:30 in Berlin, so the 3-hour buckets and the days don't depend
+    # on the hour the test runs.
     now = DAY + dt.timedelta(hours=14, minutes=30)
     staff_client = staff_client_at(now)
     # Creating the staff user counted one new user; start from none.
@@ -248,18 +300,27 @@ def test_json_without_range_answers_daily_sums_for_30_days(staff_client_at):
     assert data["category"] == "Users"
     assert data["stat"] == "sum"
     assert data["stats"] == ["sum"]
-    assert data["range"] is None
-    assert data["resolution"] == "day"
+    # MONITORING_DEFAULT_RANGE, as on the dashboard: the last 7 days, 3 hours a bar.
+    assert data["range"] == "7d"
+    assert data["resolution"] == "3h"
     assert data["timezone"] == "Europe/Berlin"
     assert data["split_by"] is None
     assert data["groups"] == []
+    assert data["labels"] == {"time": "Time", "sum": "Total"}
+    assert data["group_stat"] == "sum"
+    assert data["overflow"] is False
     points = data["points"]
-    assert len(points) == 30
-    assert points[-1] == {"start": DAY.isoformat(), "value": 3}
-    assert points[-3]["value"] == 5
+    # The first bucket is floored; a daylight saving change makes one bucket longer or shorter.
+    assert 7 * 8 <= len(points) <= 7 * 8 + 2
+    local = timezone.localtime(now)
+    this_bucket = local.replace(hour=local.hour - local.hour % 3, minute=0, second=0, microsecond=0)
+    assert points[-1] == {"start": this_bucket.isoformat(), "value": 3}
+    two_days_ago = (now - dt.timedelta(days=2)).timestamp()
+    index = max(i for i, ts in enumerate(data["timestamps"]) if ts <= two_days_ago)
+    assert points[index]["value"] == 5
     assert sum(p["value"] for p in points) == 8
     assert data["values"]["sum"] == [p["value"] for p in points]
-    assert data["timestamps"][-1] == int(DAY.timestamp())
+    assert data["timestamps"][-1] == int(this_bucket.timestamp())
     assert data["start"] == points[0]["start"]
     assert data["summary"]["stat"] == "total"
     assert data["summary"]["value"] == 8
@@ -324,13 +385,14 @@ def test_duration_json_has_percentiles(staff_client):
 @pytest.mark.parametrize(
     ("range_name", "resolution"),
     [
+        # At most about 120 bars: readable at a glance.
         ("1h", "minute"),
-        ("6h", "minute"),
-        ("24h", "minute"),
-        ("7d", "hour"),
-        ("30d", "hour"),
+        ("6h", "5min"),
+        ("24h", "15min"),
+        ("7d", "3h"),
+        ("30d", "6h"),
         ("90d", "day"),
-        ("365d", "day"),
+        ("365d", "week"),
     ],
 )
 def test_every_range_ends_now_with_a_fitting_resolution(staff_client, range_name, resolution):
@@ -339,14 +401,15 @@ def test_every_range_ends_now_with_a_fitting_resolution(staff_client, range_name
     after = timezone.now()
     assert data["range"] == range_name
     assert data["resolution"] == resolution
-    assert len(data["points"]) <= 1500
+    assert len(data["points"]) <= 122
     start = dt.datetime.fromisoformat(data["start"])
     end = dt.datetime.fromisoformat(data["end"])
     span = RANGES[range_name][0]
     # Bucket edges are floored and ceiled around [now - range, now).
     assert start <= before - span
     assert end >= after - dt.timedelta(seconds=1)
-    assert end - start <= span + dt.timedelta(days=2)
+    # Plus at most one bucket at each end.
+    assert end - start <= span + 2 * BUCKET_SIZES[resolution][0]
 
 
 def test_range_counts_recent_data(staff_client):
@@ -384,8 +447,8 @@ def test_start_and_end_take_iso_8601(staff_client, start, end):
 def test_start_alone_runs_until_now(staff_client):
     start = timezone.now() - dt.timedelta(hours=2)
     data = get_json(staff_client, "user_count", start=start.isoformat())
-    assert data["resolution"] == "minute"
-    assert 120 <= len(data["points"]) <= 122
+    assert data["resolution"] == "5min"
+    assert 24 <= len(data["points"]) <= 25
 
 
 @pytest.mark.parametrize(("resolution", "buckets"), [("minute", 1440), ("hour", 24), ("day", 1)])
@@ -403,7 +466,7 @@ def test_auto_resolution(staff_client_at):
     staff_client = staff_client_at(now)
     recent = now - dt.timedelta(days=1)
     params = {"start": recent.isoformat(), "end": now.isoformat(), "resolution": "auto"}
-    assert get_json(staff_client, "user_count", **params)["resolution"] == "minute"
+    assert get_json(staff_client, "user_count", **params)["resolution"] == "15min"
     # Minute rollups of a day a month ago are pruned (MONITORING_RETENTION): hours it is.
     params = {"start": DAY.isoformat(), "end": NEXT_DAY.isoformat(), "resolution": "auto"}
     assert get_json(staff_client, "user_count", **params)["resolution"] == "hour"
@@ -468,9 +531,12 @@ def test_post_is_not_allowed(staff_client):
     assert staff_client.post(url("user_count")).status_code == 405
 
 
-@override_settings(MONITORING_DEFAULT_DAYS=7)
-def test_number_of_days_follows_the_setting(staff_client):
-    assert len(get_json(staff_client, "user_count")["points"]) == 7
+@override_settings(MONITORING_DEFAULT_RANGE="24h")
+def test_the_default_range_follows_the_setting(staff_client):
+    data = get_json(staff_client, "user_count")
+    assert data["range"] == "24h"
+    assert data["resolution"] == "15min"
+    assert len(data["points"]) == 24 * 4 + 1
 
 
 def test_signals_feed_the_user_monitors(client):
@@ -488,20 +554,28 @@ def test_signals_feed_the_user_monitors(client):
     [
         ({"range": "2d"}, "range", ["1h", "6h", "24h", "7d", "30d", "90d", "365d"]),
         ({"range": ""}, None, None),
-        ({"resolution": "week"}, "resolution", ["auto", "minute", "hour", "day"]),
-        ({"format": "xml"}, "format", ["html", "json", "csv"]),
+        (
+            {"resolution": "month"},
+            "resolution",
+            ["auto", "minute", "5min", "15min", "hour", "3h", "6h", "12h", "day", "week"],
+        ),
+        ({"format": "xml"}, "format", ["page", "card", "json", "csv"]),
         ({"start": "yesterday"}, "start", None),
         ({"start": "2026-03-10", "end": "2026-13-01"}, "end", None),
         ({"end": "2026-03-10"}, "end", None),
         ({"range": "24h", "start": "2026-03-10"}, "start", None),
         ({"start": "2026-03-11", "end": "2026-03-10"}, "end", None),
         ({"start": "2026-03-10", "end": "2026-03-10"}, "end", None),
-        ({"range": "365d", "resolution": "minute"}, "resolution", ["auto", "hour", "day"]),
+        (
+            {"range": "365d", "resolution": "minute"},
+            "resolution",
+            ["auto", "hour", "3h", "6h", "12h", "day", "week"],
+        ),
         # 15,000 minutes from a start off the minute edge is 15,001 buckets.
         (
             {"start": "2026-01-01T00:00:30", "end": "2026-01-11T10:00:30", "resolution": "minute"},
             "resolution",
-            ["auto", "hour", "day"],
+            ["auto", "5min", "15min", "hour", "3h", "6h", "12h", "day", "week"],
         ),
         ({"split": "colour"}, "split", ["none", "plan"]),
         ({"top": "0"}, "top", None),
@@ -512,7 +586,7 @@ def test_signals_feed_the_user_monitors(client):
         ({"plan": "gold"}, "plan", ["free", "pro", "team"]),
         ({"start": "0001-01-01", "end": "0001-01-02"}, "start", None),
         ({"start": "2026-01-01", "end": "9999-12-31"}, "end", None),
-        ({"start": "1901-01-01"}, "start", None),
+        ({"start": "1901-01-01", "end": "8000-01-01"}, "start", None),
         (
             {"rnage": "7d"},
             "rnage",
@@ -539,7 +613,7 @@ def test_a_dimension_on_a_monitor_without_it_is_unknown(staff_client):
     assert "plan" not in body["allowed"]
 
 
-@pytest.mark.parametrize("fmt", ["html", "json", "csv"])
+@pytest.mark.parametrize("fmt", ["page", "card", "json", "csv"])
 def test_every_format_answers_bad_parameters_with_json(staff_client, fmt):
     body = get_400(staff_client, "user_count", format=fmt, range="forever")
     assert body["parameter"] == "range"
@@ -584,18 +658,27 @@ def test_csv_has_a_column_per_group(staff_client):
 # -- the card ---------------------------------------------------------------------
 
 
+def text_of(html, css_class):
+    """Return the text of the first element with ``css_class``, tags stripped."""
+    match = re.search(rf'class="{css_class}"[^>]*>(.*?)</p>', html, re.S)
+    return re.sub(r"<[^>]+>", "", match.group(1)).strip()
+
+
 def card(client, name, **params):
-    response = client.get(url(name), params)
+    response = client.get(url(name), {"format": "card", **params})
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/html")
     return response.content.decode()
 
 
-def series_of(html):
+def series_json(html):
     import html as html_module
 
-    raw = re.search(r'data-series="([^"]*)"', html).group(1)
-    return json.loads(html_module.unescape(raw))
+    return html_module.unescape(re.search(r'data-series="([^"]*)"', html).group(1))
+
+
+def series_of(html):
+    return json.loads(series_json(html))
 
 
 def test_card_is_a_fragment_with_headline_chart_data_and_summary(staff_client):
@@ -609,9 +692,13 @@ def test_card_is_a_fragment_with_headline_chart_data_and_summary(staff_client):
     assert "+200% vs previous period" in html
     assert "monitoring-change-up" in html
     assert series_of(html) == get_json(staff_client, "user_count", **DAY_PARAMS)
-    assert "New users: 3 in total over 2026-03-10 00:00 to 2026-03-11 00:00" in html
-    assert "up 200% on the period before" in html
-    assert "Highest hour: 3, starting 2026-03-10 09:00." in html
+    summary = text_of(html, "monitoring-summary")
+    assert summary == (
+        "New users: 3 in total from March 10, 2026, 12:00 AM to March 11, 2026, 12:00 AM, "
+        "up 200% on the period before. Highest hour: 3, starting March 10, 2026, 9:00 AM."
+    )
+    # Every time is there for scripts too, in the site's zone.
+    assert '<time datetime="2026-03-10T09:00:00+01:00">' in html
     assert 'href="/monitoring/user_count/?' in html
     assert "format=csv" in html
     assert 'aria-controls="monitoring-table-user_count"' in html
@@ -620,7 +707,7 @@ def test_card_is_a_fragment_with_headline_chart_data_and_summary(staff_client):
 def test_card_has_an_empty_state(staff_client):
     html = card(staff_client, "user_count", **DAY_PARAMS)
     assert 'data-state="empty"' in html
-    assert "No data yet — call <code>monitor.get('user_count').add(1)</code>" in html
+    assert "No data recorded yet — call <code>monitor.get('user_count').add(1)</code>" in html
     assert "data-series" not in html
 
 
@@ -673,7 +760,9 @@ def test_card_says_when_nothing_changed(staff_client):
     html = card(staff_client, "user_count", **DAY_PARAMS)
     assert "same as previous period" in html
     assert "monitoring-change-flat" in html
-    assert "2 in total over 2026-03-10 00:00 to 2026-03-11 00:00, the same as the period" in html
+    assert "2 in total from March 10, 2026, 12:00 AM to March 11, 2026, 12:00 AM, the same as" in (
+        text_of(html, "monitoring-summary")
+    )
 
 
 # Any query string at all gets an answer, never a 500.
@@ -707,3 +796,245 @@ def test_no_query_string_gets_a_500(staff_client, name, params):
         body = response.json()
         assert body["parameter"] is not None
         assert body["allowed"]
+
+
+# -- values at the edges ----------------------------------------------------------
+
+
+def strict_json_text(text):
+    """Parse like a standard JSON parser: Infinity and NaN are not JSON."""
+
+    def refuse(constant):
+        raise ValueError(f"{constant} is not JSON")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+def strict_json(response):
+    return strict_json_text(response.content)
+
+
+def test_a_gauge_at_zero_is_data_not_an_empty_card(staff_client):
+    QueueLengthFactory(value=0, created=DAY + dt.timedelta(hours=2))
+    html = card(staff_client, "queue_length", **DAY_PARAMS)
+    assert 'data-state="ready"' in html
+    assert '<span class="monitoring-headline-value">0</span>' in html
+    assert "data-series" in html
+
+
+def test_an_empty_range_tells_when_the_last_point_was(staff_client):
+    QueueLengthFactory(value=4, created=DAY - dt.timedelta(days=3, minutes=-5))
+    html = card(staff_client, "queue_length", **DAY_PARAMS)
+    assert 'data-state="empty"' in html
+    assert "No data in this range (last point:" in html
+    assert '<time datetime="2026-03-07T00:05:00+01:00">' in html
+    assert "No data recorded yet" not in html
+
+
+EXTREMES = [
+    sys.float_info.max,
+    -sys.float_info.max,
+    sys.float_info.min,
+    5e-324,
+    1e-300,
+    1e300,
+    0.0,
+    -0.0,
+]
+
+
+@pytest.mark.parametrize("fmt", ["json", "csv", "card"])
+def test_a_duration_of_the_largest_float_answers_every_format(staff_client, fmt):
+    RequestTimeFactory(value=sys.float_info.max, created=DAY + dt.timedelta(hours=1))
+    RequestTimeFactory(value=sys.float_info.max, created=DAY + dt.timedelta(hours=1))
+    response = staff_client.get(url("request_time"), {"format": fmt, **DAY_PARAMS})
+    assert response.status_code == 200
+    if fmt == "json":
+        data = strict_json(response)
+        # p95 is exact: the bin's value would overflow, max bounds it.
+        assert data["summary"]["value"] == sys.float_info.max
+        assert data["overflow"] is False
+
+
+def test_a_gauge_from_tiny_to_huge_has_no_infinite_change(staff_client):
+    MonitorLoadAverage.add(1e-300, at=DAY - dt.timedelta(hours=2))
+    MonitorLoadAverage.add(1e300, at=DAY + dt.timedelta(hours=2))
+    data = strict_json(staff_client.get(url("load_average"), {"format": "json", **DAY_PARAMS}))
+    assert data["summary"]["value"] == 1e300
+    assert data["summary"]["change"] is None
+    html = card(staff_client, "load_average", **DAY_PARAMS)
+    assert "vs previous period" not in html
+
+
+def store_rollup(name, at, value, resolution="hour"):
+    """Store one rollup row as the writer would, whatever the database makes of sums."""
+    from monitoring.models import Rollup
+
+    Rollup.objects.create(
+        monitor=name,
+        resolution=resolution,
+        start=int(at.timestamp()),
+        dimensions="",
+        count=1,
+        sum=value,
+        min=value,
+        max=value,
+        last=value,
+        last_at=int(at.timestamp()) * 1_000_000,
+    )
+
+
+def test_a_sum_that_overflows_is_null_with_a_flag(staff_client):
+    # Two hours of the largest float, read as one 3-hour bucket: SQLite would store their
+    # sum as infinity, PostgreSQL refuses it, and reading merges them anyway.
+    for hours in (3, 4):
+        store_rollup("load_average", DAY + dt.timedelta(hours=hours), sys.float_info.max)
+    params = {**DAY_PARAMS, "resolution": "3h"}
+    response = staff_client.get(url("load_average"), {"format": "json", **params})
+    data = strict_json(response)
+    assert data["overflow"] is True
+    assert data["values"]["avg"][1] is None  # (max + max) / 2 overflowed on the way
+    assert data["values"]["max"][1] == sys.float_info.max
+    rows = list(
+        csv.reader(
+            io.StringIO(
+                staff_client.get(url("load_average"), {"format": "csv", **params}).content.decode()
+            )
+        )
+    )
+    assert rows[2][1] == ""  # avg: blank, as null in JSON
+    assert "inf" not in "".join(",".join(row) for row in rows).lower()
+
+
+@hypothesis_settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    values=st.lists(
+        st.one_of(
+            st.sampled_from(EXTREMES),
+            st.floats(allow_nan=False, allow_infinity=False),
+        ),
+        min_size=1,
+        max_size=4,
+    ),
+    name=st.sampled_from(["load_average", "request_time"]),
+    fmt=st.sampled_from(["json", "csv", "card"]),
+)
+@example(values=[sys.float_info.max] * 2, name="load_average", fmt="json")
+@example(
+    values=[1.0, 1.0, sys.float_info.max, -sys.float_info.max], name="load_average", fmt="card"
+)
+def test_no_stored_value_gives_a_500_or_invalid_json(staff_client, values, name, fmt):
+    from monitoring.models import Rollup, RollupBin
+
+    handle = monitor.get(name)
+    handle.model.objects.all().delete()
+    Rollup.objects.filter(monitor=name).delete()
+    RollupBin.objects.filter(monitor=name).delete()
+    for i, value in enumerate(values):
+        if name == "request_time":
+            value = abs(value)
+        # Two to a bucket, the first bucket in the range and the next one before it: sums,
+        # averages and changes of extreme values.
+        handle.model.add(value, at=DAY - dt.timedelta(hours=i // 2))
+    response = staff_client.get(url(name), {"format": fmt, **DAY_PARAMS})
+    assert response.status_code == 200, response.content[:300]
+    if fmt == "json":
+        strict_json(response)
+    elif fmt == "csv":
+        assert "inf" not in response.content.decode().lower()
+        assert "nan" not in response.content.decode().lower()
+    else:
+        html = response.content.decode()
+        assert "data-state=" in html
+        if "data-series" in html:
+            strict_json_text(series_json(html))
+
+
+# -- the monitor's page and the choice of format -------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("params", "headers", "expected"),
+    [
+        ({}, {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}, "page"),
+        ({}, {}, "page"),
+        ({}, {"X-Requested-With": "XMLHttpRequest"}, "card"),
+        ({}, {"Accept": "application/json"}, "json"),
+        ({}, {"Accept": "text/csv"}, "csv"),
+        ({"format": "card"}, {"Accept": "application/json"}, "card"),
+        ({"format": "json"}, {"Accept": "text/html"}, "json"),
+        ({"format": "page"}, {"X-Requested-With": "XMLHttpRequest"}, "page"),
+    ],
+)
+def test_the_format_comes_from_the_parameter_or_the_headers(
+    staff_client, params, headers, expected
+):
+    response = staff_client.get(url("orders"), params, headers=headers)
+    assert response.status_code == 200
+    content = response.content.decode()
+    kind = {
+        "page": lambda: "<html" in content and "monitoring-detail-page" in content,
+        "card": lambda: content.lstrip().startswith('<div class="monitoring-card-content"'),
+        "json": lambda: response["Content-Type"] == "application/json",
+        "csv": lambda: response["Content-Type"].startswith("text/csv"),
+    }
+    assert [name for name, check in kind.items() if check()] == [expected]
+
+
+def test_the_page_has_its_controls_links_and_description(staff_client):
+    response = staff_client.get(
+        url("orders"), {"start": "2026-03-10T08:00", "end": "2026-03-11", "plan": "pro"}
+    )
+    html = response.content.decode()
+    assert "<title>Orders · Monitoring</title>" in html
+    assert "Orders placed, by plan." in html
+    assert '<a class="monitoring-back" href="/monitoring/">' in html
+    assert 'name="start" class="monitoring-start" value="2026-03-10T08:00"' in html
+    assert 'name="end" class="monitoring-end" value="2026-03-11T00:00"' in html
+    assert '<option value="plan" selected>plan</option>' in html
+    assert 'name="top" class="monitoring-top" min="1" max="20" value="5"' in html
+    assert '<input type="hidden" name="plan" value="pro">' in html
+    # The card it fetches, and its exports, take the same parameters.
+    assert 'data-params="start=2026-03-10T08%3A00&amp;end=2026-03-11&amp;plan=pro"' in html
+    assert (
+        'href="/monitoring/orders/?start=2026-03-10T08%3A00&amp;end=2026-03-11&amp;plan=pro&amp;format=csv"'
+        in html
+    )
+    assert "format=json" in html
+
+
+def test_the_page_of_a_range_keeps_it_for_the_way_back(staff_client):
+    html = staff_client.get(url("user_count"), {"range": "30d"}).content.decode()
+    assert '<a class="monitoring-back" href="/monitoring/?range=30d">' in html
+    assert '<option value="30d" selected>' in html
+    assert "monitoring-split" not in html  # no dimension, nothing to split
+
+
+def test_dashboard_card_titles_link_to_their_page(staff_client):
+    html = staff_client.get("/monitoring/", {"range": "24h"}).content.decode()
+    assert '<a href="/monitoring/orders/?range=24h">Orders</a>' in html
+
+
+@isolate_apps("test_app")
+def test_an_empty_card_tells_never_recorded_from_table_missing(staff_client):
+    html = card(staff_client, "user_count", **DAY_PARAMS)
+    assert "No data recorded yet" in html
+
+    # Kept out of the app registry, so prune and rebuild don't meet it elsewhere.
+    class MonitorNeverMigrated(IntegerCountBase):
+        class Meta:
+            app_label = "test_app"
+            db_table = "test_app_never_migrated"
+
+    monitor.register("never_migrated", IntegerCountView.as_view(model=MonitorNeverMigrated))
+    html = card(staff_client, "never_migrated", **DAY_PARAMS)
+    assert 'data-state="empty"' in html
+    assert (
+        "The table test_app_never_migrated does not exist yet: run "
+        "<code>python manage.py migrate</code>." in html
+    )
+    assert "No data recorded yet" not in html

@@ -3,11 +3,15 @@
 (function ($) {
   'use strict';
 
-  var $main = $('main.monitoring');
+  // The dashboard, a monitor's page, or cards embedded by {% monitoring_card %}: each root
+  // carries the page's range, zone and messages.
+  var $main = $('.monitoring[data-messages]');
   if (!$main.length) {
     return;
   }
   var TIMEOUT_MS = 30000;
+  // Every message comes translated from the page (data-messages), none is written here.
+  var MESSAGES = JSON.parse($main.attr('data-messages') || '{}');
   // A few requests at a time, in page order: the first card on screen then arrives first
   // instead of sharing the server with every other card that came into view with it.
   var MAX_IN_FLIGHT = 4;
@@ -15,7 +19,7 @@
   var inFlight = 0;
 
   function rangeOf($card) {
-    return $card.find('.monitoring-card-range').val() || $main.attr('data-range');
+    return $card.find('.monitoring-card-range').val() || $card.closest('.monitoring').attr('data-range');
   }
 
   function setState($card, state) {
@@ -25,14 +29,12 @@
 
   function errorMessage(xhr, status) {
     if (status === 'timeout') {
-      return 'The server took too long to answer.';
+      return MESSAGES.timeout;
     }
     if (xhr.status === 0) {
-      return 'The server could not be reached.';
+      return MESSAGES.unreachable;
     }
-    if (xhr.status === 403) {
-      return 'You may no longer see this monitor; reload the page to log in again.';
-    }
+    // 401, 403, 404 and 400 come with a JSON body that says what went wrong.
     var type = xhr.getResponseHeader('Content-Type') || '';
     if (type.indexOf('application/json') === 0) {
       try {
@@ -41,13 +43,13 @@
         // Fall through to the generic message.
       }
     }
-    return 'The server answered with an error (HTTP ' + xhr.status + ').';
+    return MESSAGES.http.replace('%(status)s', String(xhr.status));
   }
 
   function showError($card, message) {
     var $box = $('<div class="monitoring-error" role="alert">');
-    $box.append($('<p>').append($('<strong>').text('This chart could not be loaded. '), $('<span>').text(message)));
-    $box.append($('<button type="button" class="monitoring-retry">').text('Try again'));
+    $box.append($('<p>').append($('<strong>').text(MESSAGES.failed + ' '), $('<span>').text(message)));
+    $box.append($('<button type="button" class="monitoring-retry">').text(MESSAGES.retry));
     $card.trigger('monitoring:card-unload');
     $card.find('.monitoring-card-body').empty().append($box);
     setState($card, 'error');
@@ -79,9 +81,11 @@
 
   function request($card) {
     var $body = $card.find('.monitoring-card-body');
+    // A monitor's page gives its card every parameter of its URL; the dashboard the range.
+    var params = $card.attr('data-params');
     var xhr = $.ajax({
       url: $card.attr('data-url'),
-      data: { range: rangeOf($card) },
+      data: params !== undefined ? params + (params ? '&' : '') + 'format=card' : { range: rangeOf($card), format: 'card' },
       dataType: 'html',
       timeout: TIMEOUT_MS
     });
@@ -92,11 +96,12 @@
       var $content = $($.parseHTML(html)).filter('.monitoring-card-content');
       if (!$content.length) {
         // A redirect to the login page answers 200 too.
-        showError($card, 'Your session may have ended; reload the page to log in again.');
+        showError($card, MESSAGES.session);
         return;
       }
       $card.trigger('monitoring:card-unload');
       $body.empty().append($content);
+      $.monitoringFormat.localize($content, $card.closest('.monitoring').attr('data-timezone'));
       setState($card, $content.attr('data-state'));
       $card.trigger('monitoring:card-loaded');
     }).fail(function (failed, status) {

@@ -1,40 +1,59 @@
 // Draw a card's chart with uPlot once cards.js has put the card's HTML in place.
-// Counts are bars, gauges an average line in a min-max band, durations p50/p95/p99 lines.
+// Counts are stacked bars, gauges an average line in a min-max band, durations
+// p50/p95/p99 lines. Names of stats come with the data (data.labels), times and
+// numbers from jQuery.monitoringFormat (format.js).
 (function ($, uPlot) {
   'use strict';
 
-  var HEIGHT = 190;
-  var LABELS = {
-    sum: 'Total', avg: 'Average', min: 'Min', max: 'Max', last: 'Last',
-    count: 'Count', p50: 'p50', p95: 'p95', p99: 'p99'
-  };
-  var GROUP_STAT = { count: 'sum', value: 'avg', duration: 'p95' };
+  var HEIGHT = 150;
 
-  // Lines span gaps, so only a lone reading would stay invisible: mark it with a dot.
-  function loneReading(u, si) {
-    var found = null;
+  function heightOf(el) {
+    return Number($(el).closest('.monitoring-card').attr('data-height')) || HEIGHT;
+  }
+  var format = $.monitoringFormat;
+  // Charts share the cursor: hovering one card shows the same moment on every other.
+  var SYNC_KEY = 'monitoring';
+
+  // Lines break at empty buckets; a reading with no neighbour would then be invisible,
+  // so it gets a dot.
+  function isolated(u, si) {
     var values = u.data[si];
+    var found = [];
     for (var i = 0; i < values.length; i++) {
-      if (values[i] !== null && values[i] !== undefined) {
-        if (found !== null) {
-          return null;
-        }
-        found = i;
+      if (values[i] !== null && values[i] !== undefined &&
+          (i === 0 || values[i - 1] === null) && (i === values.length - 1 || values[i + 1] === null)) {
+        found.push(i);
       }
     }
-    return found === null ? null : [found];
+    return found.length ? found : null;
   }
 
-  var LINE_POINTS = { show: false, size: 6, filter: loneReading };
+  var LINE_POINTS = { show: false, size: 6, filter: isolated };
 
   function cssVar(el, name) {
     return window.getComputedStyle(el).getPropertyValue(name).trim();
   }
 
+  // Any CSS colour (#rgb, #rrggbb, rgb(), a name...) with an alpha: the canvas normalises
+  // what it is given to #rrggbb or rgba(), so no suffix is ever glued to rgb() or #abc.
+  var probe = document.createElement('canvas').getContext('2d');
+  function alpha(color, opacity) {
+    probe.fillStyle = '#000000';
+    probe.fillStyle = color;
+    var normal = probe.fillStyle;
+    var rgb;
+    if (normal.charAt(0) === '#') {
+      rgb = [1, 3, 5].map(function (i) { return parseInt(normal.substr(i, 2), 16); });
+    } else {
+      rgb = normal.replace(/[^\d,.]/g, '').split(',').slice(0, 3).map(Number);
+    }
+    return 'rgba(' + rgb.join(', ') + ', ' + opacity + ')';
+  }
+
   function theme(el) {
     var colors = [];
     for (var i = 1; i <= 6; i++) {
-      colors.push(cssVar(el, '--monitoring-series-' + i) || '#0969da');
+      colors.push(cssVar(el, '--monitoring-series-' + i) || '#0072b2');
     }
     return {
       colors: colors,
@@ -43,50 +62,49 @@
     };
   }
 
-  function formatValue(value, unit) {
-    if (value === null || value === undefined) {
-      return '–';
-    }
-    var digits = Math.abs(value) >= 100 || Number.isInteger(value) ? 0 : (Math.abs(value) >= 10 ? 1 : 2);
-    var text = value.toLocaleString(undefined, { maximumFractionDigits: digits });
-    return unit ? text + ' ' + unit : text;
+  function bars() {
+    return uPlot.paths.bars({ size: [0.8, 40], gap: 1 });
   }
 
-  // Stack the groups' bars: each series holds the running total up to itself and is drawn
-  // behind the ones before it, while the legend still shows each group's own value.
+  // Stack the groups' bars. Each series holds its own value plus those of every group after
+  // it, so the first (largest) group is the tallest bar, drawn first and covered by the
+  // rest but for its own band at the top; the legend lists the groups in their rank order
+  // and shows each group's own value.
   function stacked(data, t) {
-    var stat = GROUP_STAT[data.kind];
+    var stat = data.group_stat;
     var running = data.timestamps.map(function () { return 0; });
     var columns = [];
-    var series = [];
-    data.groups.forEach(function (group, i) {
+    for (var g = data.groups.length - 1; g >= 0; g--) {
+      var values = data.groups[g].values[stat];
+      running = running.map(function (total, j) { return total + (values[j] || 0); });
+      columns.unshift(running.slice());
+    }
+    var series = data.groups.map(function (group, i) {
       var own = group.values[stat];
-      running = running.map(function (total, j) { return total + (own[j] || 0); });
-      columns.push(running.slice());
-      series.push({
+      return {
         label: group.label,
         stroke: t.colors[i % t.colors.length],
-        fill: t.colors[i % t.colors.length] + 'cc',
-        paths: uPlot.paths.bars({ size: [0.8, 40], gap: 1 }),
+        fill: alpha(t.colors[i % t.colors.length], 0.8),
+        width: 0,
+        paths: bars(),
         points: { show: false },
         value: function (u, v, si, idx) {
-          return idx === null ? '–' : formatValue(own[idx], data.unit);
+          return idx === null ? '' : format.number(own[idx], data.unit);
         }
-      });
+      };
     });
-    return { columns: columns.reverse(), series: series.reverse() };
+    return { columns: columns, series: series };
   }
 
   function groupLines(data, t) {
-    var stat = GROUP_STAT[data.kind];
+    var stat = data.group_stat;
     return {
       columns: data.groups.map(function (group) { return group.values[stat]; }),
       series: data.groups.map(function (group, i) {
         return {
-          label: group.label + ' ' + LABELS[stat],
+          label: group.label + ' ' + data.labels[stat],
           stroke: t.colors[i % t.colors.length],
           width: 1.5,
-          spanGaps: true,
           points: LINE_POINTS
         };
       })
@@ -94,39 +112,53 @@
   }
 
   function plainSeries(data, t) {
+    var labels = data.labels;
     if (data.kind === 'count') {
       return {
         columns: [data.values.sum],
         series: [{
-          label: LABELS.sum,
+          label: labels.sum,
           stroke: t.colors[0],
-          fill: t.colors[0] + 'bb',
-          paths: uPlot.paths.bars({ size: [0.8, 40], gap: 1 }),
+          fill: alpha(t.colors[0], 0.75),
+          width: 0,
+          paths: bars(),
           points: { show: false }
         }]
       };
     }
     if (data.kind === 'value') {
+      var band = alpha(t.colors[0], 0.4);
       return {
         columns: [data.values.min, data.values.max, data.values.avg],
         series: [
-          { label: LABELS.min, stroke: t.colors[0] + '66', width: 1, spanGaps: true, points: { show: false } },
-          { label: LABELS.max, stroke: t.colors[0] + '66', width: 1, spanGaps: true, points: { show: false } },
-          { label: LABELS.avg, stroke: t.colors[0], width: 2, spanGaps: true, points: LINE_POINTS }
+          { label: labels.min, stroke: band, width: 1, points: { show: false } },
+          { label: labels.max, stroke: band, width: 1, points: { show: false } },
+          { label: labels.avg, stroke: t.colors[0], width: 2, points: LINE_POINTS }
         ],
-        bands: [{ series: [2, 1], fill: t.colors[0] + '2e' }]
+        bands: [{ series: [2, 1], fill: alpha(t.colors[0], 0.18) }]
       };
     }
     return {
       columns: [data.values.p50, data.values.p95, data.values.p99],
       series: ['p50', 'p95', 'p99'].map(function (stat, i) {
-        return { label: LABELS[stat], stroke: t.colors[i], width: i === 1 ? 2 : 1.5, spanGaps: true, points: LINE_POINTS };
+        return { label: labels[stat], stroke: t.colors[i], width: i === 1 ? 2 : 1.5, points: LINE_POINTS };
       })
     };
   }
 
+  // Counts are whole numbers: their axis never shows 2.5.
+  var WHOLE_INCREMENTS = [];
+  [1, 2, 5].forEach(function (base) {
+    for (var power = 0; power <= 15; power++) {
+      WHOLE_INCREMENTS.push(base * Math.pow(10, power));
+    }
+  });
+  WHOLE_INCREMENTS.sort(function (a, b) { return a - b; });
+
   function build(data, el) {
     var t = theme(el);
+    var $card = $(el).closest('.monitoring-card');
+    var zoom = $card.attr('data-zoom') === 'true';
     var parts;
     if (data.groups.length) {
       parts = data.kind === 'count' ? stacked(data, t) : groupLines(data, t);
@@ -134,28 +166,54 @@
       parts = plainSeries(data, t);
     }
     var axis = { stroke: t.axis, grid: { stroke: t.grid, width: 1 }, ticks: { stroke: t.grid, width: 1 } };
+    var yAxis = $.extend({}, axis, {
+      size: 56,
+      values: function (u, ticks) { return ticks.map(function (v) { return format.number(v, ''); }); }
+    });
+    if (data.kind === 'count') {
+      yAxis.incrs = WHOLE_INCREMENTS;
+    }
     var options = {
       width: Math.max(el.clientWidth, 200),
-      height: HEIGHT,
-      // Bucket times are shown in the site's time zone, whatever the browser's is.
+      height: heightOf(el),
+      // Bucket times are placed in the site's time zone, whatever the browser's is.
       tzDate: function (ts) { return uPlot.tzDate(new Date(ts * 1e3), data.timezone); },
-      series: [{ label: 'Time' }].concat(parts.series.map(function (s) {
+      series: [{
+        label: data.labels.time || '',
+        value: function (u, ts) { return ts === null ? '' : format.time(ts, data.timezone, data.resolution); }
+      }].concat(parts.series.map(function (s) {
         if (!s.value) {
-          s.value = function (u, v) { return formatValue(v, data.unit); };
+          s.value = function (u, v) { return format.number(v, data.unit); };
         }
+        s.spanGaps = false;
         return s;
       })),
       axes: [
-        $.extend({}, axis),
         $.extend({}, axis, {
-          size: 56,
-          values: function (u, ticks) { return ticks.map(function (v) { return formatValue(v, ''); }); }
-        })
+          values: function (u, ticks, axisIdx, space, step) {
+            return ticks.map(function (ts) { return format.axis(ts, data.timezone, step); });
+          }
+        }),
+        yAxis
       ],
       scales: { y: { range: function (u, min, max) { return [Math.min(0, min), max > 0 ? max * 1.05 : 1]; } } },
       legend: { live: true },
-      cursor: { drag: { x: false, y: false } }
+      cursor: { drag: { x: zoom, y: false, setScale: false }, sync: { key: SYNC_KEY } }
     };
+    if (zoom) {
+      // A drag selects a time span; the page (detail.js) makes it the new range.
+      options.hooks = {
+        setSelect: [function (u) {
+          if (u.select.width < 3) {
+            return;
+          }
+          var start = u.posToVal(u.select.left, 'x');
+          var end = u.posToVal(u.select.left + u.select.width, 'x');
+          u.setSelect({ left: 0, width: 0, top: 0, height: 0 }, false);
+          $card.trigger('monitoring:zoom', [Math.floor(start), Math.ceil(end)]);
+        }]
+      };
+    }
     if (parts.bands) {
       options.bands = parts.bands;
     }
@@ -167,7 +225,7 @@
     entries.forEach(function (entry) {
       var plot = $(entry.target).closest('.monitoring-card').data('monitoringPlot');
       if (plot && Math.abs(plot.width - entry.target.clientWidth) > 1) {
-        plot.setSize({ width: Math.max(entry.target.clientWidth, 200), height: HEIGHT });
+        plot.setSize({ width: Math.max(entry.target.clientWidth, 200), height: heightOf(entry.target) });
       }
     });
   });

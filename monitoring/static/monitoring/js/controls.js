@@ -20,6 +20,19 @@
     } else {
       url.searchParams.delete('refresh');
     }
+    // Cards with a range of their own: ?cards=orders:1h,user_count:24h
+    var cards = [];
+    $main.find('.monitoring-card').each(function () {
+      var own = $(this).find('.monitoring-card-range').val();
+      if (own) {
+        cards.push($(this).attr('data-monitor') + ':' + own);
+      }
+    });
+    if (cards.length) {
+      url.searchParams.set('cards', cards.join(','));
+    } else {
+      url.searchParams.delete('cards');
+    }
     window.history.replaceState(null, '', url.toString());
   }
 
@@ -41,9 +54,28 @@
     schedule();
   }
 
+  // Card titles lead to each monitor's page, with the range the card shows.
+  function syncTitles() {
+    $main.find('.monitoring-card').each(function () {
+      var $card = $(this);
+      $card.find('.monitoring-card-title a, .monitoring-card-menu a').each(function () {
+        var url = new URL(this.href);
+        url.searchParams.set('range', $card.find('.monitoring-card-range').val() || $range.val());
+        this.href = url.toString();
+      });
+    });
+  }
+
+  $main.on('change', '.monitoring-card-range', function () {
+    syncTitles();
+    syncUrl();
+    $(this).closest('details').prop('open', false);
+  });
+
   $range.on('change', function () {
     $main.attr('data-range', $range.val());
     syncUrl();
+    syncTitles();
     $main.trigger('monitoring:reload', [{ quiet: false }]);
   });
 

@@ -2,43 +2,32 @@
 (function ($) {
   'use strict';
 
-  function formatter(timezone, resolution) {
-    var options = { timeZone: timezone, year: 'numeric', month: 'short', day: 'numeric' };
-    if (resolution !== 'day') {
-      options.hour = '2-digit';
-      options.minute = '2-digit';
-    }
-    // The page's language, not the browser's: the same page reads the same on every machine.
-    var format = new Intl.DateTimeFormat(document.documentElement.lang || 'en', options);
-    return function (ts) { return format.format(new Date(ts * 1000)); };
-  }
-
   function cell(tag, text) {
     return $('<' + tag + '>').text(text === null || text === undefined ? '' : String(text));
   }
 
-  function build(data) {
+  function build(data, startLabel) {
+    var format = $.monitoringFormat;
     var columns = data.stats.map(function (stat) {
-      return { label: stat, values: data.values[stat] };
+      return { label: data.labels[stat], values: data.values[stat] };
     });
     data.groups.forEach(function (group) {
       $.each(group.values, function (stat, values) {
-        columns.push({ label: data.split_by + '=' + group.label + ' ' + stat, values: values });
+        columns.push({ label: data.split_by + '=' + group.label + ' ' + data.labels[stat], values: values });
       });
     });
-    var time = formatter(data.timezone, data.resolution);
     var $table = $('<table>');
     $table.append($('<caption>').text(data.title + (data.unit ? ' (' + data.unit + ')' : '')));
-    var $head = $('<tr>').append(cell('th', 'Start (' + data.timezone + ')').attr('scope', 'col'));
+    var $head = $('<tr>').append(cell('th', startLabel).attr('scope', 'col'));
     columns.forEach(function (column) {
       $head.append(cell('th', column.label).attr('scope', 'col'));
     });
     $table.append($('<thead>').append($head));
     var $body = $('<tbody>');
     data.timestamps.forEach(function (ts, i) {
-      var $row = $('<tr>').append(cell('th', time(ts)).attr('scope', 'row'));
+      var $row = $('<tr>').append(cell('th', format.time(ts, data.timezone, data.resolution)).attr('scope', 'row'));
       columns.forEach(function (column) {
-        $row.append(cell('td', column.values[i]));
+        $row.append(cell('td', format.number(column.values[i], '')));
       });
       $body.append($row);
     });
@@ -52,10 +41,18 @@
     var open = $button.attr('aria-expanded') === 'true';
     if (!open && !$wrap.children().length) {
       var raw = $card.find('.monitoring-chart').attr('data-series');
-      $wrap.append(build(JSON.parse(raw)));
+      $wrap.append(build(JSON.parse(raw), $button.attr('data-label-start')));
     }
     $wrap.prop('hidden', open);
     $button.attr('aria-expanded', String(!open));
-    $button.text(open ? 'Show data table' : 'Hide data table');
+    $button.text($button.attr(open ? 'data-label-show' : 'data-label-hide'));
   });
+
+  // A monitor's page shows its table from the start, also when its card arrived
+  // before this script ran.
+  function openTable() {
+    $(this).find('.monitoring-table-toggle[aria-expanded=false]').trigger('click');
+  }
+  $(document).on('monitoring:card-loaded', '.monitoring-card[data-table-open=true]', openTable);
+  $('.monitoring-card[data-table-open=true]').each(openTable);
 })(jQuery);

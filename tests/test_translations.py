@@ -1,0 +1,118 @@
+"""The German translation: compiled by build_assets.py, complete, and used by the views."""
+
+import gettext
+import re
+from pathlib import Path
+
+import pytest
+from django.urls import reverse
+
+from build_assets import read_po, write_mo
+
+PO = Path(__file__).resolve().parent.parent / "monitoring/locale/de/LC_MESSAGES/django.po"
+
+
+def test_the_compiler_writes_what_gettext_reads(tmp_path):
+    po = tmp_path / "django.po"
+    po.write_text(
+        'msgid ""\n'
+        'msgstr ""\n'
+        '"Content-Type: text/plain; charset=UTF-8\\n"\n'
+        '"Plural-Forms: nplurals=2; plural=(n != 1);\\n"\n'
+        "\n"
+        "# a comment\n"
+        'msgid "Average"\n'
+        'msgstr "Durch"\n'
+        '"schnitt"\n'
+        "\n"
+        "#, fuzzy\n"
+        'msgid "Guess"\n'
+        'msgstr "Vermutung"\n'
+        "\n"
+        'msgid "Untranslated"\n'
+        'msgstr ""\n'
+        "\n"
+        'msgctxt "month"\n'
+        'msgid "May"\n'
+        'msgstr "Mai"\n'
+        "\n"
+        'msgid "%(n)s day"\n'
+        'msgid_plural "%(n)s days"\n'
+        'msgstr[0] "%(n)s Tag"\n'
+        'msgstr[1] "%(n)s Tage \\"lang\\""\n',
+        encoding="utf-8",
+    )
+    mo = tmp_path / "django.mo"
+    write_mo(read_po(po), mo)
+    with mo.open("rb") as handle:
+        catalog = gettext.GNUTranslations(handle)
+    assert catalog.gettext("Average") == "Durchschnitt"
+    assert catalog.gettext("Guess") == "Guess"  # fuzzy: left out, as msgfmt does
+    assert catalog.gettext("Untranslated") == "Untranslated"
+    assert catalog.pgettext("month", "May") == "Mai"
+    assert catalog.ngettext("%(n)s day", "%(n)s days", 1) == "%(n)s Tag"
+    assert catalog.ngettext("%(n)s day", "%(n)s days", 3) == '%(n)s Tage "lang"'
+
+
+def test_every_message_has_a_german_translation_with_the_same_placeholders():
+    messages = read_po(PO)
+    text = PO.read_text(encoding="utf-8")
+    ids = re.findall(r'^msgid "(.+)"$', text, re.M)
+    assert len(ids) > 80
+    assert "fuzzy" not in text  # a fuzzy entry is left out of the .mo: untranslated
+    for msgid in ids:
+        msgid = msgid.replace('\\"', '"')
+        assert messages.get(msgid), f"untranslated: {msgid}"
+        placeholders = sorted(re.findall(r"%\(\w+\)[sr]|%%", msgid))
+        assert sorted(re.findall(r"%\(\w+\)[sr]|%%", messages[msgid])) == placeholders, msgid
+
+
+@pytest.mark.django_db
+def test_the_dashboard_and_a_card_speak_german(staff_client):
+    from tests.factories import QueueLengthFactory
+
+    QueueLengthFactory(value=7)
+    page = staff_client.get(reverse("monitoring:dashboard"), HTTP_ACCEPT_LANGUAGE="de")
+    html = page.content.decode()
+    assert '<html lang="de">' in html
+    assert "Zeitraum" in html and "Letzte 7 Tage" in html and "Wird geladen …" in html
+    card = staff_client.get(
+        reverse("monitoring:monitor", args=["load_average"]),
+        {"format": "card"},
+        HTTP_ACCEPT_LANGUAGE="de",
+    ).content.decode()
+    assert "Noch keine Daten erfasst" in card
+    card = staff_client.get(
+        reverse("monitoring:monitor", args=["queue_length"]),
+        {"format": "card"},
+        HTTP_ACCEPT_LANGUAGE="de",
+    ).content.decode()
+    assert "Datentabelle zeigen" in card
+    assert "zuletzt 7 jobs in den letzten 7 Tagen" in card
+    data = staff_client.get(
+        reverse("monitoring:monitor", args=["queue_length"]),
+        {"format": "json"},
+        HTTP_ACCEPT_LANGUAGE="de",
+    ).json()
+    assert data["labels"]["avg"] == "Durchschnitt"
+
+
+@pytest.mark.django_db
+def test_numbers_and_dates_follow_the_language(staff_client):
+    import datetime as dt
+    import zoneinfo
+
+    from test_app.models import MonitorLoadAverage
+
+    berlin = zoneinfo.ZoneInfo("Europe/Berlin")
+    MonitorLoadAverage.add(1234.5, at=dt.datetime(2026, 3, 10, 15, 5, tzinfo=berlin))
+    MonitorLoadAverage.add(0.75, at=dt.datetime(2026, 3, 10, 16, 5, tzinfo=berlin))
+    params = {"start": "2026-03-10", "end": "2026-03-11", "resolution": "hour", "format": "card"}
+    url = reverse("monitoring:monitor", args=["load_average"])
+    german = staff_client.get(url, params, HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    english = staff_client.get(url, params, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert '<span class="monitoring-headline-value">0,75</span>' in german
+    assert '<span class="monitoring-headline-value">0.75</span>' in english
+    # The peak: grouped digits, and the hour on each language's own clock.
+    assert "1.234" in german and "15:00" in german
+    assert "1,234" in english and "3:00 PM" in english

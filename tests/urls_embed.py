@@ -1,0 +1,20 @@
+"""test_app's URLs plus a plain staff page that embeds a card with the template tags."""
+
+from django.http import HttpResponse
+from django.template import engines
+from django.urls import path
+
+from test_app.urls import urlpatterns as test_app_urlpatterns
+
+PAGE = (
+    "{% load monitoring %}<!DOCTYPE html><html lang='en-us'><head><title>Staff page</title>"
+    "{% monitoring_assets %}</head><body><h1>Our staff page</h1>"
+    "{% monitoring_card 'user_count' range='24h' %}</body></html>"
+)
+
+
+def staff_page(request):
+    return HttpResponse(engines["django"].from_string(PAGE).render(request=request))
+
+
+urlpatterns = [*test_app_urlpatterns, path("staff-page/", staff_page)]
