@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import gc
 import io
-import os
 import statistics
 import sys
 import tempfile
@@ -29,6 +28,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench.storage import setup_django  # noqa: E402 - after the path that finds it
 
 BASE_MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -46,19 +47,6 @@ VARIANTS = {
     "requests": [REQUESTS, *BASE_MIDDLEWARE],
     "requests+db": [REQUESTS, *BASE_MIDDLEWARE, QUERIES],
 }
-
-
-def setup_django(directory: str) -> None:
-    os.environ["DJANGO_SETTINGS_MODULE"] = "test_app.settings"
-    os.environ["MONITORING_SQLITE_NAME"] = os.path.join(directory, "bench.sqlite3")
-    os.environ["DJANGO_DEBUG"] = "0"  # no query log in memory
-    os.environ.pop("MONITORING_TEST_DB", None)
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
 
 
 def handlers() -> dict:

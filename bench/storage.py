@@ -61,6 +61,19 @@ def setup_django(directory: str) -> None:
     call_command("migrate", verbosity=0)
 
 
+def print_flat_out(flat: list, rows: int, seconds: float, planned: float) -> None:
+    """Print the 4-processes-flat-out line: persisted, rate and dropped against the target."""
+    added = sum(r[0] for r in flat)
+    dropped = sum(r[1] for r in flat)
+    rate = rows / seconds
+    print(
+        f"  4 processes adding flat out for {planned:.0f} s: {rows:,} of "
+        f"{added:,.0f} persisted ({rate:,.0f}/s until the last exited), "
+        f"{dropped:.0f} dropped; target >= 100k/s, 0 dropped: "
+        f"{verdict(rate >= 100_000 and dropped == 0 and rows == added)}"
+    )
+
+
 def setup_postgres() -> str:
     """Create a scratch database on the PG* server, point Django at it, migrate; return its name."""
     import psycopg
@@ -176,15 +189,7 @@ def main_postgres(quick: bool) -> None:
             f"{spread(request['plain'])} µs, {request['queries']} queries on the request "
             f"thread; target <= +10 µs, no I/O: {verdict(extra <= 10 and not request['queries'])}"
         )
-        flat_added = sum(r[0] for r in flat)
-        flat_dropped = sum(r[1] for r in flat)
-        rate = flat_rows / flat_s
-        print(
-            f"  4 processes adding flat out for {flat_seconds:.0f} s: {flat_rows:,} of "
-            f"{flat_added:,.0f} persisted ({rate:,.0f}/s until the last exited), "
-            f"{flat_dropped:.0f} dropped; target >= 100k/s, 0 dropped: "
-            f"{verdict(rate >= 100_000 and flat_dropped == 0 and flat_rows == flat_added)}"
-        )
+        print_flat_out(flat, flat_rows, flat_s, flat_seconds)
     finally:
         drop_postgres(name)
 
@@ -598,15 +603,7 @@ def main() -> None:
         f"target all stored, <= 64 MB: "
         f"{verdict(burst_rows == burst_n and rss_mb <= 64)}"
     )
-    flat_added = sum(r[0] for r in flat)
-    flat_dropped = sum(r[1] for r in flat)
-    rate = flat_rows / flat_s
-    print(
-        f"  4 processes adding flat out for {flat_seconds:.0f} s: {flat_rows:,} of "
-        f"{flat_added:,.0f} persisted ({rate:,.0f}/s until the last exited), "
-        f"{flat_dropped:.0f} dropped; target >= 100k/s, 0 dropped: "
-        f"{verdict(rate >= 100_000 and flat_dropped == 0 and flat_rows == flat_added)}"
-    )
+    print_flat_out(flat, flat_rows, flat_s, flat_seconds)
     print()
     print("Caller-thread CPU per call (time.thread_time), 5 interleaved rounds: median (min-max)")
     for name, values in cpu.items():

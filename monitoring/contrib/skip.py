@@ -1,4 +1,4 @@
-"""Which requests the built-in middleware leave alone, and the check of that setting.
+"""Which requests the built-in middleware leave alone, and the checks of their settings.
 
 The monitoring URLs themselves are never recorded; nor are requests whose
 ``path_info`` starts with a match of one of ``MONITORING_REQUESTS_SKIP``'s
@@ -10,7 +10,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from django.core.checks import Error, register
+from django.conf import settings
+from django.core.checks import Error, Warning, register
 from django.http import HttpRequest
 
 from monitoring.conf import conf
@@ -64,3 +65,16 @@ def check_skip_setting(app_configs: Any = None, **kwargs: Any) -> list:
                 )
             )
     return errors
+
+
+def missing_middleware(app: str, middleware: str, consequence: str, check_id: str) -> list:
+    """Return a warning when ``app`` is installed without its ``middleware``, else nothing."""
+    if middleware in settings.MIDDLEWARE:
+        return []
+    return [
+        Warning(
+            f"{app!r} is installed, but its middleware is not in MIDDLEWARE, so {consequence}.",
+            hint=f"Add {middleware!r} to MIDDLEWARE.",
+            id=check_id,
+        )
+    ]

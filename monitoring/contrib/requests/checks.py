@@ -1,27 +1,19 @@
-"""The request monitors' system checks: their middleware must be installed to feed them."""
+"""The request monitors' system check: their middleware must be installed to feed them."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
-from django.core.checks import Warning, register
+from django.core.checks import register
 
-from monitoring.contrib import skip  # noqa: F401 - registers the check of the skip setting
+from monitoring.contrib.skip import missing_middleware
 
 MIDDLEWARE = "monitoring.contrib.requests.middleware.MonitoringMiddleware"
 
 
 @register()
 def check_middleware(app_configs: Any = None, **kwargs: Any) -> list:
-    """Warn when the app is installed but its middleware is not."""
-    if MIDDLEWARE in settings.MIDDLEWARE:
-        return []
-    return [
-        Warning(
-            "'monitoring.contrib.requests' is installed, but its middleware is not in "
-            "MIDDLEWARE, so no request is recorded.",
-            hint=f"Add {MIDDLEWARE!r} at the top of MIDDLEWARE.",
-            id="monitoring.W020",
-        )
-    ]
+    """Warn when the app is installed but its middleware is not (put it first)."""
+    return missing_middleware(
+        "monitoring.contrib.requests", MIDDLEWARE, "no request is recorded", "monitoring.W020"
+    )
