@@ -30,6 +30,7 @@ INSTALLED_APPS = [
     "monitoring.contrib.auth",
     "monitoring.contrib.database",
     "monitoring.contrib.tasks",
+    "monitoring.contrib.health",
     "test_app",
 ]
 

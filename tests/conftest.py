@@ -92,14 +92,23 @@ def buffered():
     """Turn the write buffer on, with no timer flush unless a test asks for one.
 
     Afterwards the background thread is stopped and the buffer forgotten, so
-    every test starts from an empty buffer with zeroed counters.
+    every test starts from an empty buffer with zeroed counters. Flush listeners
+    (test_app turns on monitoring.contrib.health) are off, so the buffer holds
+    only what the test adds; tests/test_contrib_health.py turns its own on.
     """
+    from monitoring.storage.buffer import FLUSH_LISTENERS
+
+    listeners = FLUSH_LISTENERS[:]
+    FLUSH_LISTENERS.clear()
     buffer.reset()
-    with override_settings(
-        MONITORING_BUFFER=True, MONITORING_FLUSH_INTERVAL=3600, MONITORING_PRUNE_INTERVAL=None
-    ):
-        yield buffer
-        buffer.reset()
+    try:
+        with override_settings(
+            MONITORING_BUFFER=True, MONITORING_FLUSH_INTERVAL=3600, MONITORING_PRUNE_INTERVAL=None
+        ):
+            yield buffer
+            buffer.reset()
+    finally:
+        FLUSH_LISTENERS[:] = listeners
 
 
 def worker_env(**extra):

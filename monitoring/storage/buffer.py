@@ -35,6 +35,8 @@ import logging
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from django.db import DatabaseError, DataError, IntegrityError, connections, transaction
@@ -48,7 +50,7 @@ if TYPE_CHECKING:
     #: A buffered point: (model key, value, Unix time in ns, dimension values or None).
     Point = tuple[int, int | float, int, tuple | None]
 
-__all__ = ["Buffer", "Refused", "buffer"]
+__all__ = ["FLUSH_LISTENERS", "Buffer", "FlushReport", "Refused", "buffer"]
 
 logger = logging.getLogger("monitoring.storage")
 
@@ -58,6 +60,30 @@ EXIT_ATTEMPTS = 3
 CHUNK = 50_000
 #: Seconds between two wake-ups of the flusher by request ends.
 REQUEST_WAKE_GAP = 1.0
+
+
+@dataclass(frozen=True)
+class FlushReport:
+    """What one flush did: handed to each of ``FLUSH_LISTENERS`` after it.
+
+    ``taken`` points were taken from the buffer and ``written`` of them
+    written; ``rejected`` and ``dropped`` count the points refused or dropped
+    since the previous report; ``seconds`` is how long the flush took and
+    ``lag`` how long the buffer had waited since the flush before (None for
+    the first flush of the process).
+    """
+
+    taken: int
+    written: int
+    rejected: int
+    dropped: int
+    seconds: float
+    lag: float | None
+
+
+#: Callables given a :class:`FlushReport` after every flush that took points or saw
+#: points dropped, on the flushing thread (``monitoring.contrib.health`` listens).
+FLUSH_LISTENERS: list[Callable[[FlushReport], None]] = []
 
 
 class Refused(ValueError):
@@ -105,6 +131,8 @@ class Buffer:
         self._drops_logged = -float("inf")
         self._drops_unlogged = 0
         self._missing_tables: set[str] = set()
+        # Totals at the last flush report, so each report says what happened since.
+        self._reported = (0, 0)
 
     # -- settings ---------------------------------------------------------
 
@@ -276,7 +304,8 @@ class Buffer:
         if not self._flush_lock.acquire(timeout=-1 if timeout is None else timeout):
             return 0
         alias = self._alias
-        written = 0
+        written = taken = 0
+        started = time.monotonic()
         try:
             while True:
                 points = self._points
@@ -284,6 +313,7 @@ class Buffer:
                 if not batch:
                     break
                 del points[: len(batch)]
+                taken += len(batch)
                 self._progress = time.monotonic()
                 with self._room:
                     self._room.notify_all()
@@ -297,10 +327,34 @@ class Buffer:
                 if not self.healthy:
                     self.healthy = True
                     logger.warning("Monitoring writes data points again.")
-            self._last_flush = time.monotonic()
+            previous, self._last_flush = self._last_flush, time.monotonic()
+            lag = started - previous if previous else None
+            self._report(taken, written, self._last_flush - started, lag)
             return written
         finally:
             self._flush_lock.release()
+
+    def _report(self, taken: int, written: int, seconds: float, lag: float | None) -> None:
+        """Tell the flush listeners what this flush did and what happened since the last."""
+        with self._lock:
+            rejected, dropped = sum(self._rejected.values()), sum(self._dropped.values())
+        before_rejected, before_dropped = self._reported
+        self._reported = (rejected, dropped)
+        if not (taken or dropped - before_dropped) or not FLUSH_LISTENERS:
+            return
+        report = FlushReport(
+            taken=taken,
+            written=written,
+            rejected=rejected - before_rejected,
+            dropped=dropped - before_dropped,
+            seconds=seconds,
+            lag=lag,
+        )
+        for listener in list(FLUSH_LISTENERS):
+            try:
+                listener(report)
+            except Exception:
+                logger.exception("A flush listener failed.")
 
     def _write(self, batch: list[Point], alias: str) -> tuple[int, list[Point]]:
         """Write ``batch``; return (points written, points kept for a retry).
