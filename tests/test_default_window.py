@@ -1,4 +1,4 @@
-"""The views' default window: the last MONITORING_DEFAULT_DAYS days of TIME_ZONE's calendar.
+"""The views' windows follow TIME_ZONE's calendar, whatever zone a request activated.
 
 Day rollups are summed in TIME_ZONE when points are flushed, so "today" must
 be TIME_ZONE's today, not that of a zone middleware activated for the user.
