@@ -1,4 +1,5 @@
-"""Which requests the built-in middleware leave alone, and the checks of their settings.
+"""What the built-in middleware share: which requests they leave alone, the checks of
+their settings, and the check that their app is installed.
 
 The monitoring URLs themselves are never recorded; nor are requests whose
 ``path_info`` starts with a match of one of ``MONITORING_REQUESTS_SKIP``'s
@@ -10,8 +11,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from django.apps import apps
 from django.conf import settings
 from django.core.checks import Error, Warning, register
+from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest
 
 from monitoring.conf import conf
@@ -78,3 +81,16 @@ def missing_middleware(app: str, middleware: str, consequence: str, check_id: st
             id=check_id,
         )
     ]
+
+
+def require_app(app: str, middleware: str) -> None:
+    """Raise ImproperlyConfigured, naming ``app``, unless it is installed.
+
+    A middleware records into its app's tables; without the app, importing
+    its models would fail with a message that names neither.
+    """
+    if not apps.is_installed(app):
+        raise ImproperlyConfigured(
+            f"{middleware} records into the tables of {app!r}: "
+            f"add it to INSTALLED_APPS (then run migrate)."
+        )

@@ -17,12 +17,11 @@ from collections.abc import Callable
 from time import perf_counter, time_ns
 from typing import Any
 
-from django.core.exceptions import ImproperlyConfigured
 from django.db import connections
 from django.http import HttpRequest, HttpResponseBase
 
 from monitoring import storage
-from monitoring.contrib.skip import skip_patterns, skipped
+from monitoring.contrib.skip import require_app, skip_patterns, skipped
 
 __all__ = ["QueryMiddleware"]
 
@@ -49,13 +48,7 @@ class _Tally:
 
 def _models() -> tuple[Any, Any]:
     """Return the database monitors' models, or say which app to install."""
-    from django.apps import apps
-
-    if not apps.is_installed("monitoring.contrib.database"):
-        raise ImproperlyConfigured(
-            "QueryMiddleware records into the tables of 'monitoring.contrib.database': "
-            "add it to INSTALLED_APPS (then run migrate)."
-        )
+    require_app("monitoring.contrib.database", "QueryMiddleware")
     from monitoring.contrib.database.models import QueriesPerRequest, QueryTimePerRequest
 
     return QueriesPerRequest, QueryTimePerRequest

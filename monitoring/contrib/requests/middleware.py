@@ -21,12 +21,11 @@ from time import perf_counter, time_ns
 from typing import Any
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
-from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest, HttpResponseBase
 
 from monitoring import storage
 from monitoring.conf import conf
-from monitoring.contrib.skip import skip_patterns, skipped
+from monitoring.contrib.skip import require_app, skip_patterns, skipped
 
 __all__ = ["MonitoringMiddleware", "status_class"]
 
@@ -48,13 +47,7 @@ def status_class(status: int) -> str:
 
 def _models() -> tuple[Any, Any]:
     """Return the request monitors' models, or say which app to install."""
-    from django.apps import apps
-
-    if not apps.is_installed("monitoring.contrib.requests"):
-        raise ImproperlyConfigured(
-            "MonitoringMiddleware records into the tables of 'monitoring.contrib.requests': "
-            "add it to INSTALLED_APPS (then run migrate)."
-        )
+    require_app("monitoring.contrib.requests", "MonitoringMiddleware")
     from monitoring.contrib.requests.models import RequestCount, RequestLatency
 
     return RequestCount, RequestLatency
