@@ -501,23 +501,15 @@ def check_metrics_settings(app_configs: Any = None, **kwargs: Any) -> list:
 
 
 def _metric_name_clashes() -> list:
-    from monitoring.metrics import exported_names
+    from monitoring.metrics import split_clashes
 
-    taken: dict[str, str] = {}
-    warnings = []
-    for handle in monitor:
-        names = exported_names(handle)
-        clash = next((taken[name] for name in sorted(names) if name in taken), None)
-        if clash is not None:
-            warnings.append(
-                Warning(
-                    f"Monitors {clash!r} and {handle.name!r} export the same Prometheus metric "
-                    f"names, so /monitoring/metrics leaves {handle.name!r} out.",
-                    hint="Rename one of them: hyphens and underscores count as the same, and "
-                    "a count 'x' exports 'x_total'.",
-                    id="monitoring.W022",
-                )
-            )
-            continue
-        taken.update(dict.fromkeys(names, handle.name))
-    return warnings
+    return [
+        Warning(
+            f"Monitors {clash!r} and {handle.name!r} export the same Prometheus metric "
+            f"names, so /monitoring/metrics leaves {handle.name!r} out.",
+            hint="Rename one of them: hyphens and underscores count as the same, and "
+            "a count 'x' exports 'x_total'.",
+            id="monitoring.W022",
+        )
+        for handle, clash in split_clashes(monitor)[1]
+    ]

@@ -49,6 +49,7 @@ __all__ = [
     "exported_names",
     "metric_name",
     "metrics_view",
+    "split_clashes",
 ]
 
 logger = logging.getLogger("monitoring.metrics")
@@ -68,6 +69,9 @@ _RESERVED_LABELS = {"le", "quantile"}
 
 _INVALID = re.compile(r"[^a-zA-Z0-9_]")
 
+#: The kinds of monitor the collector exports.
+_KINDS = ("count", "value", "duration")
+
 
 def metric_name(name: str) -> str:
     """Return the Prometheus family name of the monitor ``name`` (hyphens become ``_``)."""
@@ -84,6 +88,26 @@ def exported_names(handle: Monitor) -> set[str]:
         return {base, readings, readings + "_sum", readings + "_count"}
     seconds = base + "_seconds"
     return {seconds, seconds + "_bucket", seconds + "_sum", seconds + "_count"}
+
+
+def split_clashes(monitors: Iterable[Monitor]) -> tuple[list[Monitor], list[tuple[Monitor, str]]]:
+    """Return the monitors to export, and (monitor, name it clashes with) for those left out.
+
+    Of two monitors whose exported names would clash, the first one in
+    ``monitors`` is kept.
+    """
+    taken: dict[str, str] = {}
+    kept: list[Monitor] = []
+    left_out: list[tuple[Monitor, str]] = []
+    for handle in monitors:
+        names = exported_names(handle)
+        clash = next((taken[name] for name in sorted(names) if name in taken), None)
+        if clash is None:
+            taken.update(dict.fromkeys(names, handle.name))
+            kept.append(handle)
+        else:
+            left_out.append((handle, clash))
+    return kept, left_out
 
 
 def _labels(handle: Monitor) -> list[str]:
@@ -132,28 +156,21 @@ class RollupCollector:
 
     def _exported(self) -> list[Monitor]:
         """Return the monitors to export: the first of any two whose names would clash."""
-        taken: dict[str, str] = {}
-        kept = []
-        for handle in self.monitors:
-            names = exported_names(handle)
-            clash = next((taken[n] for n in names if n in taken), None)
-            if clash is not None:
-                logger.warning(
-                    "Monitor %r is left out of /monitoring/metrics: its metric names clash "
-                    "with those of monitor %r (check monitoring.W022).",
-                    handle.name,
-                    clash,
-                )
-                continue
-            taken.update(dict.fromkeys(names, handle.name))
-            kept.append(handle)
+        kept, left_out = split_clashes(self.monitors)
+        for handle, clash in left_out:
+            logger.warning(
+                "Monitor %r is left out of /monitoring/metrics: its metric names clash "
+                "with those of monitor %r (check monitoring.W022).",
+                handle.name,
+                clash,
+            )
         return kept
 
     def collect(self) -> Iterator[Any]:
         from monitoring.models import Rollup, RollupBin
 
         exported = self._exported()
-        names = {kind: [h.name for h in exported if h.kind == kind] for kind in STATS}
+        names = {kind: [h.name for h in exported if h.kind == kind] for kind in _KINDS}
         day = Rollup.objects.using(self.using).filter(resolution="day")
         sums = _by_monitor(
             day.filter(monitor__in=names["count"] + names["value"] + names["duration"])
@@ -266,10 +283,6 @@ class RollupCollector:
     def _help(handle: Monitor) -> str:
         text = str(handle.description or handle.title)
         return f"{text} ({handle.unit})" if handle.unit else text
-
-
-#: The kinds of monitor, as the collector sorts them.
-STATS = ("count", "value", "duration")
 
 
 def _token() -> str | None:
