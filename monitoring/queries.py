@@ -85,6 +85,8 @@ class Group:
     label: str
     values: dict[str, list[int | float | None]]
     total: int | float
+    #: True for the group of every value outside the top N (labelled ``other``).
+    other: bool = False
 
 
 @dataclass(frozen=True)
@@ -505,6 +507,7 @@ def get_series(
                     OTHER,
                     _values(kind, epochs, merged, integer),
                     _group_total(kind, _total(merged.values()), integer),
+                    other=True,
                 )
             )
 
@@ -617,6 +620,7 @@ def _count_series(
                 OTHER,
                 _values("count", epochs, other, integer),
                 _group_total("count", _total(b for b in other.values() if b.count), integer),
+                other=True,
             )
         )
     return buckets, groups
