@@ -10,7 +10,8 @@ Playwright-driven Chromium (/usr/bin/chromium), alternating:
 
 - baseline: every card fetched at once (IntersectionObserver replaced by one
   that says every card is visible), what a dashboard without lazy loading does;
-- lazy: the dashboard as shipped.
+- lazy: the dashboard as shipped (its first cards rendered into the page,
+  the others fetched as they come into view).
 
 It prints, per variant, the median over the runs of the time from navigation
 start to the first chart drawn and to the last chart in the viewport drawn,
@@ -379,17 +380,57 @@ def measure(browser, base_url: str, session: str, eager: bool, warm: bool) -> di
     }
 
 
+def server_times(session: str, runs: int) -> None:
+    """Print the server's CPU time for the dashboard page and for one card of each kind.
+
+    In this process, through Django's test client, interleaved: what the page
+    costs before the browser gets its first byte, and what each card costs.
+    """
+    from django.test import Client
+
+    client = Client()
+    client.cookies["sessionid"] = session
+    urls = {
+        "dashboard page": "/monitoring/?range=7d",
+        "count card": "/monitoring/count_0/?range=7d&format=card",
+        "gauge card": "/monitoring/value_0/?range=7d&format=card",
+        "duration card": "/monitoring/duration_0/?range=7d&format=card",
+    }
+    times: dict[str, list[float]] = {name: [] for name in urls}
+    for url in urls.values():  # warm up
+        assert client.get(url).status_code == 200, url
+    for _ in range(runs):
+        for name, url in urls.items():
+            began = time.thread_time()
+            client.get(url)
+            times[name].append((time.thread_time() - began) * 1000)
+    print(f"server CPU time per request, median of {runs} (spread):")
+    for name, values in times.items():
+        print(
+            f"  {name:16} {statistics.median(values):6.1f} ms ({min(values):.1f}-{max(values):.1f})"
+        )
+
+
 def report(results: dict[str, list[dict[str, float]]], rounds: int) -> None:
     """Print the medians of each variant and the ratios lazy / baseline."""
     medians = {
         variant: {key: statistics.median(run[key] for run in runs) for key in runs[0]}
         for variant, runs in results.items()
     }
-    print(f"viewport {VIEWPORT['width']}x{VIEWPORT['height']}, range 7d, median of {rounds}")
-    print(f"{'':24} {'first chart':>12} {'viewport':>10} {'cards in view':>14} {'requests':>9}")
+    print(
+        f"viewport {VIEWPORT['width']}x{VIEWPORT['height']}, range 7d, median of {rounds} "
+        "(spread: min to max)"
+    )
+    print(f"{'':24} {'first chart':>24} {'viewport':>24} {'cards in view':>14} {'requests':>9}")
     for variant, m in medians.items():
+        spread = {
+            key: f"({min(run[key] for run in results[variant]):.0f}-"
+            f"{max(run[key] for run in results[variant]):.0f})"
+            for key in ("first", "viewport")
+        }
         print(
-            f"{variant:24} {m['first']:>9.0f} ms {m['viewport']:>7.0f} ms "
+            f"{variant:24} {m['first']:>7.0f} ms {spread['first']:>13} "
+            f"{m['viewport']:>7.0f} ms {spread['viewport']:>13} "
             f"{m['cards_in_view']:>14.0f} {m['requests']:>9.0f}"
         )
     for visit in ["first visit", "repeat visit"]:
@@ -459,6 +500,7 @@ def main() -> None:
             server.terminate()
             server.wait(timeout=30)
         report(results, args.runs)
+        server_times(session, max(args.runs, 7))
         split_bench(max(args.runs, 7), args.days)
 
 

@@ -547,6 +547,15 @@ def test_the_dashboard_in_german(dashboard, known_data):
     assert summary.startswith("Queue length: zuletzt 7 jobs in den letzten 24 Stunden")
     peak = plain(card.locator(".monitoring-summary time").last.inner_text())
     assert re.search(r"\b\d{2}:\d{2}\b", peak) and "M" not in peak.split()[-1], peak
+    # The group of the values outside the top N, in the legend and the table.
+    page.goto(f"{dashboard.base_url}/monitoring/orders/?range=7d&split=plan&top=1")
+    dashboard.wait_drawn("orders")
+    orders = dashboard.card("orders")
+    assert orders.locator(".u-legend .u-series .u-label").all_inner_texts()[1:] == [
+        "pro",
+        "andere",
+    ]
+    assert "andere Summe" in orders.locator(".monitoring-table thead").inner_text()
 
 
 def test_the_page_of_a_monitor_zooms_by_dragging_and_keeps_it_in_the_url(dashboard, known_data):

@@ -66,15 +66,15 @@
     return uPlot.paths.bars({ size: [0.8, 40], gap: 1 });
   }
 
-  // Stack the groups' bars. Each series holds its own value plus those of every group after
-  // it, so the first (largest) group is the tallest bar, drawn first and covered by the
-  // rest but for its own band at the top; the legend lists the groups in their rank order
-  // and shows each group's own value.
   // The group of every value outside the top N is named in the page's language.
   function groupName(data, group) {
     return group.other ? data.labels.other : group.label;
   }
 
+  // Stack the groups' bars. Each series holds its own value plus those of every group after
+  // it, so the first (largest) group is the tallest bar, drawn first and covered by the
+  // rest but for its own band at the top; the legend lists the groups in their rank order
+  // and shows each group's own value.
   function stacked(data, t) {
     var stat = data.group_stat;
     var running = data.timestamps.map(function () { return 0; });
