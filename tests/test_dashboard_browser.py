@@ -366,6 +366,25 @@ def test_a_card_can_override_the_page_range(dashboard, known_data):
     dashboard.page.wait_for_selector("#monitor-orders[data-state=empty]")
 
 
+def test_the_first_card_comes_with_the_page_and_is_drawn_without_a_request(dashboard, known_data):
+    dashboard.open()
+    dashboard.wait_drawn("orders")
+    assert dashboard.card("orders").get_attribute("data-state") == "ready"
+    assert dashboard.card("orders").locator(".monitoring-headline-value").inner_text() == "6"
+    dashboard.wait_drawn("user_count")
+    assert dashboard.card_requests("orders") == []
+    assert len(dashboard.card_requests("user_count")) == 1
+    # Its ids are its card's, as for a fetched card.
+    described = (
+        dashboard.card("orders").locator(".monitoring-chart").get_attribute("aria-describedby")
+    )
+    assert described.startswith("monitor-orders-")
+    # A new range fetches it like any other card.
+    with dashboard.page.expect_response(lambda r: "/monitoring/orders/" in r.url):
+        dashboard.page.select_option(".monitoring-range", "30d")
+    dashboard.wait_drawn("orders", times=2)
+
+
 @pytest.mark.parametrize("dashboard", [{"width": 1000, "height": 500}], indirect=True)
 def test_cards_below_the_fold_are_fetched_only_when_scrolled_to(dashboard, known_data):
     dashboard.open()
@@ -728,7 +747,8 @@ def test_two_rows_of_cards_fit_above_the_fold_and_hover_does_not_move_them(dashb
             return plot.valToPos(plot.data[0][filled[filled.length - 1]], 'x');
         }"""
     )
-    dashboard.page.mouse.move(box["x"] + x, box["y"] + box["height"] / 2)
+    # Inside the plot: the last bucket sits on its right edge, where the cursor leaves it.
+    dashboard.page.mouse.move(box["x"] + min(x, box["width"] - 2), box["y"] + box["height"] / 2)
     value = card.locator(".u-legend .u-series").nth(1).locator(".u-value")
     dashboard.page.wait_for_function("el => /\\d/.test(el.textContent)", arg=value.element_handle())
     assert card.bounding_box()["height"] == before

@@ -227,7 +227,18 @@ def test_dashboard_has_no_inline_script_or_style(staff_client):
         assert asset in content
 
 
-def test_the_dashboard_comes_with_its_first_cards_rendered(staff_client):
+def test_the_dashboard_comes_with_its_first_card_rendered(staff_client):
+    content = staff_client.get("/monitoring/").content.decode()
+    assert content.count('class="monitoring-card-content"') == 1
+    article = content.index('id="monitor-orders"')
+    assert content.index('class="monitoring-card-content"') > article
+    assert content.index('class="monitoring-card-content"') < content.index("</article>", article)
+
+
+def test_the_dashboard_comes_with_as_many_cards_rendered_as_it_is_told(staff_client, monkeypatch):
+    from monitoring.views.dashboard import DashboardView
+
+    monkeypatch.setattr(DashboardView, "first_cards", 4)
     OrderCountFactory()
     content = staff_client.get("/monitoring/", {"cards": "queue_length:1h"}).content.decode()
     first = [handle.name for handle in monitor][:4]
@@ -246,7 +257,11 @@ def test_the_dashboard_comes_with_its_first_cards_rendered(staff_client):
     assert content.index("monitoring-loading", fifth) < content.index("</article>", fifth)
 
 
-def test_a_first_card_that_fails_is_left_to_fetch_itself(staff_client, caplog):
+def test_a_first_card_that_fails_is_left_to_fetch_itself(staff_client, caplog, monkeypatch):
+    from monitoring.views.dashboard import DashboardView
+
+    monkeypatch.setattr(DashboardView, "first_cards", 4)
+
     class Broken(IntegerCountView):
         def get_series(self, handle, query):
             raise RuntimeError("the storage is on fire")
