@@ -15,7 +15,10 @@ Playwright-driven Chromium (/usr/bin/chromium), alternating:
 
 It prints, per variant, the median over the runs of the time from navigation
 start to the first chart drawn and to the last chart in the viewport drawn,
-and the ratio lazy / baseline measured in this same run.
+and the ratio lazy / baseline measured in this same run. ``--compare
+CHECKOUT`` also opens, interleaved, another checkout's dashboard (say a
+``git worktree`` of the previous commit, its static files built) served on
+the same data, and prints this checkout's first visits against it.
 
 Then it times a count monitor split by a dimension with 1,000 distinct values
 (``top=5``, 90 days, ``get_series`` as the view calls it) against the same
@@ -411,6 +414,24 @@ def server_times(session: str, runs: int) -> None:
         )
 
 
+COMPARED = "other checkout, first visit"
+
+
+def report_compared(
+    ours: list[dict[str, float]], theirs: list[dict[str, float]], checkout: str
+) -> None:
+    """Print first visits of this checkout against those of ``--compare``, same run."""
+    print(f"first visit, this checkout against {checkout} (median of {len(ours)}, spread):")
+    for key, name in [("first", "first chart"), ("viewport", "viewport")]:
+        mine = [run[key] for run in ours]
+        other = [run[key] for run in theirs]
+        print(
+            f"  {name:12} {statistics.median(mine):6.0f} ms ({min(mine):.0f}-{max(mine):.0f}) "
+            f"against {statistics.median(other):6.0f} ms ({min(other):.0f}-{max(other):.0f}): "
+            f"{statistics.median(mine) / statistics.median(other):.2f}"
+        )
+
+
 def report(results: dict[str, list[dict[str, float]]], rounds: int) -> None:
     """Print the medians of each variant and the ratios lazy / baseline."""
     medians = {
@@ -451,6 +472,12 @@ def main() -> None:
     parser.add_argument(
         "--split-only", action="store_true", help="time only the split-by-1,000 chart"
     )
+    parser.add_argument(
+        "--compare",
+        metavar="CHECKOUT",
+        help="also time first visits of another checkout's dashboard (static files built) "
+        "on the same data, interleaved, e.g. a `git worktree` of the previous commit",
+    )
     args = parser.parse_args()
     if args.serve:
         serve(args.serve[0], int(args.serve[1]))
@@ -476,6 +503,20 @@ def main() -> None:
             [sys.executable, __file__, "--serve", db_path, str(port)],
             env={**os.environ, "DJANGO_DEBUG": "0"},
         )
+        other = other_url = None
+        if args.compare:
+            checkout = Path(args.compare).resolve()
+            other_port = free_port()
+            other_url = f"http://127.0.0.1:{other_port}"
+            other = subprocess.Popen(
+                [
+                    sys.executable,
+                    str(checkout / "bench" / "dashboard.py"),
+                    *("--serve", db_path, str(other_port)),
+                ],
+                env={**os.environ, "DJANGO_DEBUG": "0"},
+                cwd=checkout,
+            )
         try:
             wait_for(port)
             base_url = f"http://127.0.0.1:{port}"
@@ -485,21 +526,32 @@ def main() -> None:
                 "baseline, repeat visit": [],
                 "lazy, repeat visit": [],
             }
+            if other is not None:
+                wait_for(other_port)
+                results[COMPARED] = []
             with sync_playwright() as playwright:
                 browser = playwright.chromium.launch(
                     executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
                 )
                 measure(browser, base_url, session, eager=False, warm=False)  # warm the server
+                if other_url:
+                    measure(browser, other_url, session, eager=False, warm=False)
                 for _ in range(args.runs):
                     for variant in results:
                         eager = variant.startswith("baseline")
                         warm = variant.endswith("repeat visit")
-                        results[variant].append(measure(browser, base_url, session, eager, warm))
+                        url = other_url if variant == COMPARED else base_url
+                        results[variant].append(measure(browser, url, session, eager, warm))
                 browser.close()
         finally:
-            server.terminate()
-            server.wait(timeout=30)
+            for process in (server, other):
+                if process is not None:
+                    process.terminate()
+                    process.wait(timeout=30)
+        compared = results.pop(COMPARED, None)
         report(results, args.runs)
+        if compared:
+            report_compared(results["lazy, first visit"], compared, args.compare)
         server_times(session, max(args.runs, 7))
         split_bench(max(args.runs, 7), args.days)
 
