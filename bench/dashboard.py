@@ -10,11 +10,15 @@ Playwright-driven Chromium (/usr/bin/chromium), alternating:
 
 - baseline: every card fetched at once (IntersectionObserver replaced by one
   that says every card is visible), what a dashboard without lazy loading does;
-- lazy: the dashboard as shipped.
+- lazy: the dashboard as shipped (its first cards rendered into the page,
+  the others fetched as they come into view).
 
 It prints, per variant, the median over the runs of the time from navigation
 start to the first chart drawn and to the last chart in the viewport drawn,
-and the ratio lazy / baseline measured in this same run.
+and the ratio lazy / baseline measured in this same run. ``--compare
+CHECKOUT`` also opens, interleaved, another checkout's dashboard (say a
+``git worktree`` of the previous commit, its static files built) served on
+the same data, and prints this checkout's first visits against it.
 
 Then it times a count monitor split by a dimension with 1,000 distinct values
 (``top=5``, 90 days, ``get_series`` as the view calls it) against the same
@@ -379,17 +383,75 @@ def measure(browser, base_url: str, session: str, eager: bool, warm: bool) -> di
     }
 
 
+def server_times(session: str, runs: int) -> None:
+    """Print the server's CPU time for the dashboard page and for one card of each kind.
+
+    In this process, through Django's test client, interleaved: what the page
+    costs before the browser gets its first byte, and what each card costs.
+    """
+    from django.test import Client
+
+    client = Client()
+    client.cookies["sessionid"] = session
+    urls = {
+        "dashboard page": "/monitoring/?range=7d",
+        "count card": "/monitoring/count_0/?range=7d&format=card",
+        "gauge card": "/monitoring/value_0/?range=7d&format=card",
+        "duration card": "/monitoring/duration_0/?range=7d&format=card",
+    }
+    times: dict[str, list[float]] = {name: [] for name in urls}
+    for url in urls.values():  # warm up
+        assert client.get(url).status_code == 200, url
+    for _ in range(runs):
+        for name, url in urls.items():
+            began = time.thread_time()
+            client.get(url)
+            times[name].append((time.thread_time() - began) * 1000)
+    print(f"server CPU time per request, median of {runs} (spread):")
+    for name, values in times.items():
+        print(
+            f"  {name:16} {statistics.median(values):6.1f} ms ({min(values):.1f}-{max(values):.1f})"
+        )
+
+
+COMPARED = "other checkout, first visit"
+
+
+def report_compared(
+    ours: list[dict[str, float]], theirs: list[dict[str, float]], checkout: str
+) -> None:
+    """Print first visits of this checkout against those of ``--compare``, same run."""
+    print(f"first visit, this checkout against {checkout} (median of {len(ours)}, spread):")
+    for key, name in [("first", "first chart"), ("viewport", "viewport")]:
+        mine = [run[key] for run in ours]
+        other = [run[key] for run in theirs]
+        print(
+            f"  {name:12} {statistics.median(mine):6.0f} ms ({min(mine):.0f}-{max(mine):.0f}) "
+            f"against {statistics.median(other):6.0f} ms ({min(other):.0f}-{max(other):.0f}): "
+            f"{statistics.median(mine) / statistics.median(other):.2f}"
+        )
+
+
 def report(results: dict[str, list[dict[str, float]]], rounds: int) -> None:
     """Print the medians of each variant and the ratios lazy / baseline."""
     medians = {
         variant: {key: statistics.median(run[key] for run in runs) for key in runs[0]}
         for variant, runs in results.items()
     }
-    print(f"viewport {VIEWPORT['width']}x{VIEWPORT['height']}, range 7d, median of {rounds}")
-    print(f"{'':24} {'first chart':>12} {'viewport':>10} {'cards in view':>14} {'requests':>9}")
+    print(
+        f"viewport {VIEWPORT['width']}x{VIEWPORT['height']}, range 7d, median of {rounds} "
+        "(spread: min to max)"
+    )
+    print(f"{'':24} {'first chart':>24} {'viewport':>24} {'cards in view':>14} {'requests':>9}")
     for variant, m in medians.items():
+        spread = {
+            key: f"({min(run[key] for run in results[variant]):.0f}-"
+            f"{max(run[key] for run in results[variant]):.0f})"
+            for key in ("first", "viewport")
+        }
         print(
-            f"{variant:24} {m['first']:>9.0f} ms {m['viewport']:>7.0f} ms "
+            f"{variant:24} {m['first']:>7.0f} ms {spread['first']:>13} "
+            f"{m['viewport']:>7.0f} ms {spread['viewport']:>13} "
             f"{m['cards_in_view']:>14.0f} {m['requests']:>9.0f}"
         )
     for visit in ["first visit", "repeat visit"]:
@@ -409,6 +471,12 @@ def main() -> None:
     parser.add_argument("--serve", nargs=2, metavar=("DB", "PORT"), help=argparse.SUPPRESS)
     parser.add_argument(
         "--split-only", action="store_true", help="time only the split-by-1,000 chart"
+    )
+    parser.add_argument(
+        "--compare",
+        metavar="CHECKOUT",
+        help="also time first visits of another checkout's dashboard (static files built) "
+        "on the same data, interleaved, e.g. a `git worktree` of the previous commit",
     )
     args = parser.parse_args()
     if args.serve:
@@ -435,6 +503,20 @@ def main() -> None:
             [sys.executable, __file__, "--serve", db_path, str(port)],
             env={**os.environ, "DJANGO_DEBUG": "0"},
         )
+        other = other_url = None
+        if args.compare:
+            checkout = Path(args.compare).resolve()
+            other_port = free_port()
+            other_url = f"http://127.0.0.1:{other_port}"
+            other = subprocess.Popen(
+                [
+                    sys.executable,
+                    str(checkout / "bench" / "dashboard.py"),
+                    *("--serve", db_path, str(other_port)),
+                ],
+                env={**os.environ, "DJANGO_DEBUG": "0"},
+                cwd=checkout,
+            )
         try:
             wait_for(port)
             base_url = f"http://127.0.0.1:{port}"
@@ -444,21 +526,33 @@ def main() -> None:
                 "baseline, repeat visit": [],
                 "lazy, repeat visit": [],
             }
+            if other is not None:
+                wait_for(other_port)
+                results[COMPARED] = []
             with sync_playwright() as playwright:
                 browser = playwright.chromium.launch(
                     executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
                 )
                 measure(browser, base_url, session, eager=False, warm=False)  # warm the server
+                if other_url:
+                    measure(browser, other_url, session, eager=False, warm=False)
                 for _ in range(args.runs):
                     for variant in results:
                         eager = variant.startswith("baseline")
                         warm = variant.endswith("repeat visit")
-                        results[variant].append(measure(browser, base_url, session, eager, warm))
+                        url = other_url if variant == COMPARED else base_url
+                        results[variant].append(measure(browser, url, session, eager, warm))
                 browser.close()
         finally:
-            server.terminate()
-            server.wait(timeout=30)
+            for process in (server, other):
+                if process is not None:
+                    process.terminate()
+                    process.wait(timeout=30)
+        compared = results.pop(COMPARED, None)
         report(results, args.runs)
+        if compared:
+            report_compared(results["lazy, first visit"], compared, args.compare)
+        server_times(session, max(args.runs, 7))
         split_bench(max(args.runs, 7), args.days)
 
 

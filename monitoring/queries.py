@@ -85,6 +85,8 @@ class Group:
     label: str
     values: dict[str, list[int | float | None]]
     total: int | float
+    #: True for the group of every value outside the top N (labelled ``other``).
+    other: bool = False
 
 
 @dataclass(frozen=True)
@@ -505,6 +507,7 @@ def get_series(
                     OTHER,
                     _values(kind, epochs, merged, integer),
                     _group_total(kind, _total(merged.values()), integer),
+                    other=True,
                 )
             )
 
@@ -572,12 +575,13 @@ def _count_series(
     dimension keys by one ``GROUP BY dimensions``, reads the rows of the top
     N values only, and finds "other" as the total less the top N.
     """
+    if reader.split_by is None and not reader.filters:
+        # The plain chart, most of the dashboard's: one query, no ranking.
+        return _regrouped_counts(reader, first_s, end_s, resolution, None), []
     key_totals = reader.key_totals(first_s, end_s)
     keys = reader.wanted_keys(key_totals)
-    buckets = reader.read_counts(first_s, end_s, keys)
+    buckets = _regrouped_counts(reader, first_s, end_s, resolution, keys)
     regroup = reader.resolution != resolution
-    if regroup:
-        buckets = _regroup({"": buckets}, resolution)[""]
     groups: list[Group] = []
     if reader.split_by is None:
         return buckets, groups
@@ -616,9 +620,20 @@ def _count_series(
                 OTHER,
                 _values("count", epochs, other, integer),
                 _group_total("count", _total(b for b in other.values() if b.count), integer),
+                other=True,
             )
         )
     return buckets, groups
+
+
+def _regrouped_counts(
+    reader: _Reader, first_s: int, end_s: int, resolution: str, keys: list[str] | None
+) -> dict[int, _Bucket]:
+    """Return the count buckets of ``keys`` in ``[first_s, end_s)``, merged to ``resolution``."""
+    buckets = reader.read_counts(first_s, end_s, keys)
+    if reader.resolution != resolution:
+        buckets = _regroup({"": buckets}, resolution)[""]
+    return buckets
 
 
 def _regroup(by_label: dict[str, dict[int, _Bucket]], size: str) -> dict[str, dict[int, _Bucket]]:

@@ -285,12 +285,13 @@ def test_a_card_shows_its_loading_state_until_its_answer_comes(dashboard, known_
 
 
 def test_a_card_that_cannot_reach_the_server_says_so(dashboard, known_data):
+    # user_count fetches itself; the first cards come with the page.
     dashboard.allowed_errors.append("net::ERR_FAILED")
-    dashboard.page.route("**/monitoring/orders/?*", lambda route: route.abort())
+    dashboard.page.route("**/monitoring/user_count/?*", lambda route: route.abort())
     dashboard.open()
-    dashboard.page.wait_for_selector("#monitor-orders[data-state=error]")
-    assert "The server could not be reached." in dashboard.card("orders").inner_text()
-    dashboard.wait_drawn("user_count")
+    dashboard.page.wait_for_selector("#monitor-user_count[data-state=error]")
+    assert "The server could not be reached." in dashboard.card("user_count").inner_text()
+    dashboard.wait_drawn("orders")
 
 
 def test_the_data_table_toggle_shows_every_bucket_in_the_site_time_zone(dashboard, known_data):
@@ -363,6 +364,25 @@ def test_a_card_can_override_the_page_range(dashboard, known_data):
     dashboard.page.goto(dashboard.page.url)
     assert dashboard.card("orders").locator(".monitoring-card-range").input_value() == "1h"
     dashboard.page.wait_for_selector("#monitor-orders[data-state=empty]")
+
+
+def test_the_first_card_comes_with_the_page_and_is_drawn_without_a_request(dashboard, known_data):
+    dashboard.open()
+    dashboard.wait_drawn("orders")
+    assert dashboard.card("orders").get_attribute("data-state") == "ready"
+    assert dashboard.card("orders").locator(".monitoring-headline-value").inner_text() == "6"
+    dashboard.wait_drawn("user_count")
+    assert dashboard.card_requests("orders") == []
+    assert len(dashboard.card_requests("user_count")) == 1
+    # Its ids are its card's, as for a fetched card.
+    described = (
+        dashboard.card("orders").locator(".monitoring-chart").get_attribute("aria-describedby")
+    )
+    assert described.startswith("monitor-orders-")
+    # A new range fetches it like any other card.
+    with dashboard.page.expect_response(lambda r: "/monitoring/orders/" in r.url):
+        dashboard.page.select_option(".monitoring-range", "30d")
+    dashboard.wait_drawn("orders", times=2)
 
 
 @pytest.mark.parametrize("dashboard", [{"width": 1000, "height": 500}], indirect=True)
@@ -498,8 +518,16 @@ def test_dark_mode_follows_the_system(dashboard, known_data):
 
 def test_the_dashboard_in_german(dashboard, known_data):
     dashboard.speak("de")
+    # The scripts' own messages come translated from the page too.
+    dashboard.allowed_errors.append("net::ERR_FAILED")
+    dashboard.page.route("**/monitoring/user_count/?*", lambda route: route.abort())
     dashboard.open("?range=24h")
     page = dashboard.page
+    page.wait_for_selector("#monitor-user_count[data-state=error]")
+    error = dashboard.card("user_count").get_by_role("alert")
+    assert error.inner_text().startswith("Dieses Diagramm konnte nicht geladen werden.")
+    assert "Der Server war nicht erreichbar." in error.inner_text()
+    assert error.get_by_role("button").inner_text() == "Erneut versuchen"
     assert page.locator("html").get_attribute("lang") == "de"
     assert "Zeitraum" in page.locator(".monitoring-toolbar").inner_text()
     assert page.locator(".monitoring-range option:checked").inner_text() == "Letzte 24 Stunden"
@@ -538,6 +566,15 @@ def test_the_dashboard_in_german(dashboard, known_data):
     assert summary.startswith("Queue length: zuletzt 7 jobs in den letzten 24 Stunden")
     peak = plain(card.locator(".monitoring-summary time").last.inner_text())
     assert re.search(r"\b\d{2}:\d{2}\b", peak) and "M" not in peak.split()[-1], peak
+    # The group of the values outside the top N, in the legend and the table.
+    page.goto(f"{dashboard.base_url}/monitoring/orders/?range=7d&split=plan&top=1")
+    dashboard.wait_drawn("orders")
+    orders = dashboard.card("orders")
+    assert orders.locator(".u-legend .u-series .u-label").all_inner_texts()[1:] == [
+        "pro",
+        "andere",
+    ]
+    assert "andere Summe" in orders.locator(".monitoring-table thead").inner_text()
 
 
 def test_the_page_of_a_monitor_zooms_by_dragging_and_keeps_it_in_the_url(dashboard, known_data):
@@ -654,7 +691,7 @@ def test_hovering_one_chart_shows_the_same_moment_on_the_others(dashboard, known
 def test_an_aborted_request_never_shows_an_error(dashboard, known_data):
     held = []
     dashboard.page.route(
-        "**/monitoring/orders/?*",
+        "**/monitoring/user_count/?*",
         lambda route: held.append(route) if not held else route.continue_(),
     )
     dashboard.page.add_init_script(
@@ -666,15 +703,15 @@ def test_an_aborted_request_never_shows_an_error(dashboard, known_data):
         " attributeFilter: ['data-state']});"
     )
     dashboard.open()
-    dashboard.page.wait_for_selector("#monitor-orders[data-state=loading]")
+    dashboard.page.wait_for_selector("#monitor-user_count[data-state=loading]")
     # A new range aborts the request still under way and asks again.
     dashboard.page.select_option(".monitoring-range", "30d")
-    dashboard.wait_drawn("orders")
+    dashboard.wait_drawn("user_count")
     held[0].continue_()
     dashboard.page.wait_for_timeout(200)
     states = dashboard.page.evaluate("window.__states")
-    assert "monitor-orders=error" not in states
-    assert dashboard.card("orders").get_attribute("data-state") == "ready"
+    assert "monitor-user_count=error" not in states
+    assert dashboard.card("user_count").get_attribute("data-state") == "ready"
 
 
 @pytest.mark.parametrize("dashboard", [{"width": 360, "height": 740}], indirect=True)
@@ -702,7 +739,16 @@ def test_two_rows_of_cards_fit_above_the_fold_and_hover_does_not_move_them(dashb
     card = dashboard.card("request_time")
     before = card.bounding_box()["height"]
     box = card.locator(".u-over").bounding_box()
-    dashboard.page.mouse.move(box["x"] + box["width"] - 2, box["y"] + box["height"] / 2)
+    # Over the bucket with the timings: the last one may be empty, depending on the hour.
+    x = card.evaluate(
+        """card => {
+            const plot = jQuery(card).data('monitoringPlot');
+            const filled = plot.data[1].map((v, i) => v === null ? -1 : i).filter(i => i >= 0);
+            return plot.valToPos(plot.data[0][filled[filled.length - 1]], 'x');
+        }"""
+    )
+    # Inside the plot: the last bucket sits on its right edge, where the cursor leaves it.
+    dashboard.page.mouse.move(box["x"] + min(x, box["width"] - 2), box["y"] + box["height"] / 2)
     value = card.locator(".u-legend .u-series").nth(1).locator(".u-value")
     dashboard.page.wait_for_function("el => /\\d/.test(el.textContent)", arg=value.element_handle())
     assert card.bounding_box()["height"] == before
@@ -798,6 +844,30 @@ def test_a_card_embedded_in_a_plain_page_is_for_staff_only(
     assert anonymous.locator(".monitoring-card").count() == 0
     assert anonymous.locator("script").count() == 0
     other.close()
+
+
+def test_two_cards_of_one_monitor_on_a_page_have_ids_of_their_own(dashboard, known_data, settings):
+    settings.ROOT_URLCONF = "tests.urls_embed"
+    dashboard.allowed_errors.append("404 (Not Found)")  # the page has no favicon
+    page = dashboard.page
+    page.goto(f"{dashboard.base_url}/staff-page-twice/")
+    dashboard.wait_drawn("user_count")
+    page.wait_for_selector("#monitor-user_count-2[data-drawn='1'] .monitoring-chart canvas")
+    ids = page.evaluate("() => [...document.querySelectorAll('[id]')].map(e => e.id)")
+    assert len(ids) == len(set(ids)), sorted(ids)
+    # Each card's chart is described by its own summary, and its toggle opens its own table.
+    for card_id, range_text in [
+        ("monitor-user_count", "24 hours"),
+        ("monitor-user_count-2", "7 days"),
+    ]:
+        card = page.locator(f"#{card_id}")
+        described = card.locator(".monitoring-chart").get_attribute("aria-describedby")
+        assert card.locator(f"#{described}").count() == 1
+        assert range_text in card.locator(f"#{described}").text_content()
+        card.locator(".monitoring-table-toggle").click()
+        controlled = card.locator(".monitoring-table-toggle").get_attribute("aria-controls")
+        assert card.locator(f"#{controlled}").is_visible()
+        assert card.locator(f"#{controlled} table").count() == 1
 
 
 def test_charts_take_any_css_colour(dashboard, known_data, settings, tmp_path):

@@ -25,6 +25,17 @@ def test_a_card_tag_renders_a_live_card_for_staff():
     assert "data-messages=" in html
 
 
+def test_each_card_of_one_monitor_on_a_page_gets_its_own_id():
+    html = render(
+        "{% monitoring_card 'orders' %}{% monitoring_card 'orders' range='24h' %}"
+        "{% monitoring_card 'user_count' %}",
+        StaffFactory(),
+    )
+    assert 'id="monitor-orders"' in html
+    assert 'id="monitor-orders-2"' in html
+    assert 'id="monitor-user_count"' in html
+
+
 def test_a_card_tag_takes_the_default_range():
     assert 'data-range="7d"' in render("{% monitoring_card 'orders' %}", StaffFactory())
 

@@ -386,3 +386,16 @@ def test_a_count_split_reads_only_the_rows_of_the_top_values():
     # The rows read one by one are those of the top value only.
     per_row = [q["sql"] for q in queries.captured_queries if '"last_at"' in q["sql"]]
     assert len(per_row) == 1 and " IN (" in per_row[0]
+
+
+def test_a_plain_count_chart_is_one_query_and_its_previous_period_one_more():
+    add("orders", 2, T0 + dt.timedelta(minutes=5), plan="pro")
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        series = get_series("orders", start=T0, end=T0 + dt.timedelta(days=1))
+    # The chart's buckets are the headline's: no ranking of dimension values, no second read.
+    assert len(queries.captured_queries) == 2, [q["sql"] for q in queries.captured_queries]
+    assert all("GROUP BY 1" in q["sql"] for q in queries.captured_queries)
+    assert series.summary == 2

@@ -98,6 +98,26 @@ def test_the_dashboard_and_a_card_speak_german(staff_client):
 
 
 @pytest.mark.django_db
+def test_the_group_of_every_other_value_is_named_in_the_language_but_flagged_in_the_data(
+    staff_client,
+):
+    from tests.factories import OrderCountFactory
+
+    for plan in ["free", "pro", "team"]:
+        OrderCountFactory(plan=plan)
+    data = staff_client.get(
+        reverse("monitoring:monitor", args=["orders"]),
+        {"format": "json", "split": "plan", "top": "1"},
+        HTTP_ACCEPT_LANGUAGE="de",
+    ).json()
+    assert [(group["label"], group["other"]) for group in data["groups"]] == [
+        ("free", False),
+        ("other", True),
+    ]
+    assert data["labels"]["other"] == "andere"
+
+
+@pytest.mark.django_db
 def test_numbers_and_dates_follow_the_language(staff_client):
     import datetime as dt
     import zoneinfo

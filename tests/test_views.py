@@ -227,6 +227,57 @@ def test_dashboard_has_no_inline_script_or_style(staff_client):
         assert asset in content
 
 
+def test_the_dashboard_comes_with_its_first_card_rendered(staff_client):
+    content = staff_client.get("/monitoring/").content.decode()
+    assert content.count('class="monitoring-card-content"') == 1
+    article = content.index('id="monitor-orders"')
+    assert content.index('class="monitoring-card-content"') > article
+    assert content.index('class="monitoring-card-content"') < content.index("</article>", article)
+
+
+def test_the_dashboard_comes_with_as_many_cards_rendered_as_it_is_told(staff_client, monkeypatch):
+    from monitoring.views.dashboard import DashboardView
+
+    monkeypatch.setattr(DashboardView, "first_cards", 4)
+    OrderCountFactory()
+    content = staff_client.get("/monitoring/", {"cards": "queue_length:1h"}).content.decode()
+    first = [handle.name for handle in monitor][:4]
+    assert content.count('class="monitoring-card-content"') == 4
+    for name in first:
+        article = content.index(f'id="monitor-{name}"')
+        assert content.index('class="monitoring-card-content"', article) < content.index(
+            "</article>", article
+        )
+    # Each as its own request would have it: the page's range, or the card's own.
+    assert 'href="/monitoring/orders/?range=7d&amp;format=csv"' in content
+    assert 'href="/monitoring/queue_length/?range=1h&amp;format=csv"' in content
+    assert "data-series=" in content
+    # The fifth fetches itself.
+    fifth = content.index(f'id="monitor-{[handle.name for handle in monitor][4]}"')
+    assert content.index("monitoring-loading", fifth) < content.index("</article>", fifth)
+
+
+def test_a_first_card_that_fails_is_left_to_fetch_itself(staff_client, caplog, monkeypatch):
+    from monitoring.views.dashboard import DashboardView
+
+    monkeypatch.setattr(DashboardView, "first_cards", 4)
+
+    class Broken(IntegerCountView):
+        def get_series(self, handle, query):
+            raise RuntimeError("the storage is on fire")
+
+    handle = monitor.get("orders")
+    monitor.unregister("orders")
+    monitor.register("orders", Broken.as_view(model=handle.model), title="Orders", order=-1)
+    response = staff_client.get("/monitoring/")
+    assert response.status_code == 200
+    content = response.content.decode()
+    article = content.index('id="monitor-orders"')
+    assert content.index("monitoring-loading", article) < content.index("</article>", article)
+    assert content.count('class="monitoring-card-content"') == 3
+    assert "The card of monitor 'orders' failed to render" in caplog.text
+
+
 def test_dashboard_range_and_refresh_come_from_the_url(staff_client):
     content = staff_client.get("/monitoring/", {"range": "30d", "refresh": "60"}).content.decode()
     assert 'data-range="30d"' in content
@@ -306,7 +357,7 @@ def test_json_without_range_answers_the_default_range(staff_client_at):
     assert data["timezone"] == "Europe/Berlin"
     assert data["split_by"] is None
     assert data["groups"] == []
-    assert data["labels"] == {"time": "Time", "sum": "Total"}
+    assert data["labels"] == {"time": "Time", "other": "other", "sum": "Total"}
     assert data["group_stat"] == "sum"
     assert data["overflow"] is False
     points = data["points"]

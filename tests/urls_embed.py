@@ -1,4 +1,4 @@
-"""test_app's URLs plus a plain staff page that embeds a card with the template tags."""
+"""test_app's URLs plus plain staff pages that embed cards with the template tags."""
 
 from django.http import HttpResponse
 from django.template import engines
@@ -12,9 +12,23 @@ PAGE = (
     "{% monitoring_card 'user_count' range='24h' %}</body></html>"
 )
 
+# The same monitor twice, over two ranges: each card needs ids of its own.
+TWICE = PAGE.replace(
+    "{% monitoring_card 'user_count' range='24h' %}",
+    "{% monitoring_card 'user_count' range='24h' %}{% monitoring_card 'user_count' range='7d' %}",
+)
+
 
 def staff_page(request):
     return HttpResponse(engines["django"].from_string(PAGE).render(request=request))
 
 
-urlpatterns = [*test_app_urlpatterns, path("staff-page/", staff_page)]
+def twice_page(request):
+    return HttpResponse(engines["django"].from_string(TWICE).render(request=request))
+
+
+urlpatterns = [
+    *test_app_urlpatterns,
+    path("staff-page/", staff_page),
+    path("staff-page-twice/", twice_page),
+]

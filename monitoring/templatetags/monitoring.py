@@ -49,6 +49,7 @@ def monitoring_card(context: template.Context, name: str, range: str | None = No
     Raise NotRegistered for an unknown name, so a typo shows while developing.
     """
     from monitoring.views.data import script_messages
+    from monitoring.views.layout import card_id
 
     handle = monitor.get(name)
     if not _may_see(context):
@@ -61,6 +62,7 @@ def monitoring_card(context: template.Context, name: str, range: str | None = No
         "monitoring/tags/card.html",
         {
             "monitor": handle,
+            "card_id": card_id(context.get("request"), name),
             "range": range or default_range(),
             "timezone": str(site_timezone()),
             "messages_json": json.dumps(script_messages()),

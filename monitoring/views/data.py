@@ -34,7 +34,7 @@ DEFAULT_STATS = {"count": "sum", "value": "avg", "duration": "count"}
 GROUP_STATS = {"count": "sum", "value": "avg", "duration": "p95"}
 
 #: The one name of each stat, for legends and tables; sent with the data as ``labels``,
-#: with the name of the time axis under ``time``.
+#: with the name of the time axis under ``time`` and that of the "other" group under ``other``.
 STAT_LABELS = {
     "sum": _("Total"),
     "avg": _("Average"),
@@ -91,6 +91,7 @@ def chart_data(handle: Monitor, series: queries.Series, query: Any, stat: str) -
     groups = [
         {
             "label": group.label,
+            "other": group.other,
             "total": overflow.number(group.total),
             "values": {name: overflow.numbers(column) for name, column in group.values.items()},
         }
@@ -105,7 +106,7 @@ def chart_data(handle: Monitor, series: queries.Series, query: Any, stat: str) -
         "category": handle.category,
         "stat": stat,
         "stats": list(series.values),
-        "labels": {"time": str(_("Time"))}
+        "labels": {"time": str(_("Time")), "other": str(_("other"))}
         | {name: str(STAT_LABELS[name]) for name in series.values},
         "group_stat": GROUP_STATS[handle.kind],
         "range": query.range,

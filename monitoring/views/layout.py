@@ -9,7 +9,7 @@ from django.http import HttpRequest
 
 from monitoring.conf import conf
 
-__all__ = ["ADMIN_BASE_TEMPLATE", "base_context"]
+__all__ = ["ADMIN_BASE_TEMPLATE", "base_context", "card_id"]
 
 #: The optional base template that puts the pages inside the admin's look.
 ADMIN_BASE_TEMPLATE = "monitoring/admin_base.html"
@@ -27,3 +27,18 @@ def base_context(request: HttpRequest) -> dict[str, Any]:
 
         context.update(admin.site.each_context(request))
     return context
+
+
+def card_id(request: HttpRequest | None, name: str) -> str:
+    """Return an element id for a card of the monitor ``name`` that no other card on the page has.
+
+    The first card of a monitor on a page is ``monitor-<name>``; another card of the
+    same monitor on that page (a ``{% monitoring_card %}`` on a page that shows it
+    already) gets ``monitor-<name>-2``, and so on. The page's request keeps count.
+    """
+    base = f"monitor-{name}"
+    if request is None:
+        return base
+    taken: dict[str, int] = request.__dict__.setdefault("_monitoring_card_ids", {})
+    taken[base] = taken.get(base, 0) + 1
+    return base if taken[base] == 1 else f"{base}-{taken[base]}"

@@ -14,14 +14,17 @@ to change any of them.
 
 from __future__ import annotations
 
+import copy
 import csv
 import json
+import logging
 from typing import Any, ClassVar
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connections, router
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.views import View
@@ -35,7 +38,7 @@ from monitoring.models import MonitorBase
 from monitoring.register import Monitor, monitor
 from monitoring.views.access import StaffRequiredMixin, deny, has_access, not_found
 from monitoring.views.data import DEFAULT_STATS, chart_data, script_messages
-from monitoring.views.layout import base_context
+from monitoring.views.layout import base_context, card_id
 from monitoring.views.text import (
     change_text,
     data_is_empty,
@@ -45,7 +48,16 @@ from monitoring.views.text import (
     time_html,
 )
 
-__all__ = ["DurationView", "IntegerCountView", "MonitorView", "ValueView", "monitor_detail"]
+__all__ = [
+    "DurationView",
+    "IntegerCountView",
+    "MonitorView",
+    "ValueView",
+    "card_fragment",
+    "monitor_detail",
+]
+
+logger = logging.getLogger(__name__)
 
 
 def requested_format(request: HttpRequest) -> str:
@@ -212,6 +224,7 @@ class MonitorView(StaffRequiredMixin, View):
         return {
             **base_context(self.request),
             "monitor": handle,
+            "card_id": card_id(self.request, handle.name),
             "query": query,
             "card_params": params.urlencode(),
             "csv_url": exports["csv"],
@@ -338,3 +351,29 @@ def monitor_detail(request: HttpRequest, name: str) -> HttpResponse:
             return response
         raise Http404(str(exc)) from None
     return handle.view(request, name=name)
+
+
+def card_fragment(request: HttpRequest, handle: Monitor, range_name: str) -> str | None:
+    """Return the card of ``handle`` over ``range_name`` as its view answers ``?format=card``.
+
+    The dashboard renders its first cards into its own page this way, so the
+    charts at the top need no request of their own. Return None when the view
+    answers anything but a card: the page then leaves the card to fetch
+    itself, which shows the error in that card alone, as for any other card.
+    """
+    params = QueryDict(mutable=True)
+    params.update({"range": range_name, "format": "card"})
+    path = reverse("monitoring:monitor", args=[handle.name])
+    card_request = copy.copy(request)
+    card_request.GET = params
+    card_request.path = card_request.path_info = path
+    card_request.META = {**request.META, "PATH_INFO": path, "QUERY_STRING": params.urlencode()}
+    try:
+        response = handle.view(card_request, name=handle.name)
+    except Exception:
+        # One card's failure must not take the dashboard down; its own request reports it.
+        logger.exception("The card of monitor %r failed to render in the dashboard.", handle.name)
+        return None
+    if response.status_code != 200 or not response.get("Content-Type", "").startswith("text/html"):
+        return None
+    return response.content.decode(response.charset)

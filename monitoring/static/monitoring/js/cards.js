@@ -55,6 +55,37 @@
     setState($card, 'error');
   }
 
+  // A card's content names its parts after the monitor (monitoring-summary-orders), but a
+  // page may show two cards of one monitor: each card prefixes them with its own id.
+  var REFERENCES = ['aria-describedby', 'aria-controls', 'aria-labelledby', 'for'];
+
+  function ownIds($card, $content) {
+    var renamed = {};
+    $content.find('[id]').addBack('[id]').each(function () {
+      renamed[this.id] = $card.attr('id') + '-' + this.id;
+      this.id = renamed[this.id];
+    });
+    $content.find('[' + REFERENCES.join('],[') + ']').addBack().each(function () {
+      var element = this;
+      REFERENCES.forEach(function (name) {
+        var value = element.getAttribute(name);
+        if (value) {
+          element.setAttribute(name, value.split(' ').map(function (id) {
+            return renamed[id] || id;
+          }).join(' '));
+        }
+      });
+    });
+  }
+
+  // A card's content is in place, fetched or rendered with the page: show it.
+  function show($card, $content) {
+    ownIds($card, $content);
+    $.monitoringFormat.localize($content, $card.closest('.monitoring').attr('data-timezone'));
+    setState($card, $content.attr('data-state'));
+    $card.trigger('monitoring:card-loaded');
+  }
+
   function load($card, quiet) {
     var previous = $card.data('monitoringXhr');
     if (previous) {
@@ -101,9 +132,7 @@
       }
       $card.trigger('monitoring:card-unload');
       $body.empty().append($content);
-      $.monitoringFormat.localize($content, $card.closest('.monitoring').attr('data-timezone'));
-      setState($card, $content.attr('data-state'));
-      $card.trigger('monitoring:card-loaded');
+      show($card, $content);
     }).fail(function (failed, status) {
       if (status !== 'abort') {
         showError($card, errorMessage(failed, status));
@@ -132,6 +161,11 @@
   }, { rootMargin: '100px 0px' });
 
   $main.find('.monitoring-card').each(function () {
+    // The dashboard renders its first cards into the page: those need no request.
+    var $content = $(this).find('.monitoring-card-body > .monitoring-card-content');
+    if ($content.length) {
+      show($(this), $content);
+    }
     observer.observe(this);
   });
 

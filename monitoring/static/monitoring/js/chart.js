@@ -66,6 +66,11 @@
     return uPlot.paths.bars({ size: [0.8, 40], gap: 1 });
   }
 
+  // The group of every value outside the top N is named in the page's language.
+  function groupName(data, group) {
+    return group.other ? data.labels.other : group.label;
+  }
+
   // Stack the groups' bars. Each series holds its own value plus those of every group after
   // it, so the first (largest) group is the tallest bar, drawn first and covered by the
   // rest but for its own band at the top; the legend lists the groups in their rank order
@@ -82,7 +87,7 @@
     var series = data.groups.map(function (group, i) {
       var own = group.values[stat];
       return {
-        label: group.label,
+        label: groupName(data, group),
         stroke: t.colors[i % t.colors.length],
         fill: alpha(t.colors[i % t.colors.length], 0.8),
         width: 0,
@@ -102,7 +107,7 @@
       columns: data.groups.map(function (group) { return group.values[stat]; }),
       series: data.groups.map(function (group, i) {
         return {
-          label: group.label + ' ' + data.labels[stat],
+          label: groupName(data, group) + ' ' + data.labels[stat],
           stroke: t.colors[i % t.colors.length],
           width: 1.5,
           points: LINE_POINTS
@@ -264,12 +269,22 @@
     destroy(this);
   });
 
-  // A card that arrived before this script ran is drawn now.
-  $('.monitoring-card').each(function () {
-    if ($(this).find('.monitoring-chart').length && !$(this).data('monitoringPlot')) {
-      draw(this);
+  // Cards that arrived before this script ran (the dashboard renders its first ones into
+  // the page) are drawn one per frame, top first: the first chart shows without waiting
+  // for the others.
+  var waiting = $('.monitoring-card').filter(function () {
+    return $(this).find('.monitoring-chart').length > 0;
+  }).get();
+  function drawWaiting() {
+    var card = waiting.shift();
+    if (card && !$(card).data('monitoringPlot') && $(card).find('.monitoring-chart').length) {
+      draw(card);
     }
-  });
+    if (waiting.length) {
+      window.requestAnimationFrame(drawWaiting);
+    }
+  }
+  drawWaiting();
 
   // Colours come from CSS, so redraw when the system switches between light and dark.
   var scheme = window.matchMedia('(prefers-color-scheme: dark)');

@@ -13,7 +13,8 @@
     });
     data.groups.forEach(function (group) {
       $.each(group.values, function (stat, values) {
-        columns.push({ label: data.split_by + '=' + group.label + ' ' + data.labels[stat], values: values });
+        var name = group.other ? data.labels.other : data.split_by + '=' + group.label;
+        columns.push({ label: name + ' ' + data.labels[stat], values: values });
       });
     });
     var $table = $('<table>');
