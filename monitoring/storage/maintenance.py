@@ -108,6 +108,24 @@ def _bounds(since: dt.datetime | None) -> tuple[int | None, int | None]:
     return int(hour.timestamp()), int(day.timestamp())
 
 
+def _end_bounds(until: dt.datetime | None) -> tuple[int | None, int | None]:
+    """Return (minute_until, day_until) in Unix seconds for a rebuild up to ``until``.
+
+    Whole buckets again, the mirror of :func:`_bounds`: up to the end of the
+    local day holding ``until``, and for minutes and hours up to the end of
+    the UTC hour holding that end. Both are exclusive.
+    """
+    if until is None:
+        return None, None
+    from monitoring.buckets import floor_bucket, next_bucket
+
+    day_end = next_bucket(floor_bucket(until, "day"), "day")
+    hour = floor_bucket(day_end, "hour")
+    if hour < day_end:
+        hour = next_bucket(hour, "hour")
+    return int(hour.timestamp()), int(day_end.timestamp())
+
+
 def _oldest_rebuildable(rows: Any) -> dt.datetime | None:
     """Return where a rebuild without ``since`` starts: the first day the raw rows cover.
 
@@ -148,6 +166,7 @@ def rebuild(
     handles: Iterable[Monitor],
     *,
     since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
     batch_size: int = 10_000,
     progress: Callable[[Monitor, int, int], None] | None = None,
 ) -> dict[str, int]:
@@ -157,17 +176,21 @@ def rebuild(
     still cover; older rollups are kept) are deleted and rebuilt in batches
     of ``batch_size`` raw rows, so memory stays bounded, all in one
     transaction per monitor: readers see the old totals until the new ones
-    are complete.
+    are complete. With ``until``, only the buckets up to the end of the
+    local day holding it are rebuilt; later ones are left as they are.
     ``progress(handle, done, total)`` is called after each batch. Points
     flushed while a rebuild runs are counted once on SQLite; on PostgreSQL,
     stop writers of the monitor for an exact rebuild.
     """
-    return {handle.name: _rebuild_one(handle, since, batch_size, progress) for handle in handles}
+    return {
+        handle.name: _rebuild_one(handle, since, until, batch_size, progress) for handle in handles
+    }
 
 
 def _rebuild_one(
     handle: Monitor,
     since: dt.datetime | None,
+    until: dt.datetime | None,
     batch_size: int,
     progress: Callable[[Monitor, int, int], None] | None,
 ) -> int:
@@ -182,8 +205,11 @@ def _rebuild_one(
             # No raw rows at all: nothing can be recomputed, so nothing is deleted.
             return 0
     minute_from, day_from = _bounds(since)
+    minute_until, day_until = _end_bounds(until)
     if minute_from is not None:
         rows = rows.filter(created__gte=_db_datetime(minute_from))
+    if minute_until is not None:
+        rows = rows.filter(created__lt=_db_datetime(minute_until))
     # One transaction: readers see the old rollups until the new ones are complete,
     # never a partial total.
     with transaction.atomic(using=alias):
@@ -193,6 +219,11 @@ def _rebuild_one(
                 stale = stale.filter(
                     Q(resolution="day", start__gte=day_from)
                     | (~Q(resolution="day") & Q(start__gte=minute_from))
+                )
+            if minute_until is not None:
+                stale = stale.filter(
+                    Q(resolution="day", start__lt=day_until)
+                    | (~Q(resolution="day") & Q(start__lt=minute_until))
                 )
             stale._raw_delete(alias)
         # Read after the delete: on SQLite this transaction now holds the write
@@ -212,7 +243,9 @@ def _rebuild_one(
             batch = list(batch_rows.values_list(*columns)[:batch_size])
             if not batch:
                 break
-            aggregator = Aggregator(duration, minute_from=minute_from, day_from=day_from)
+            aggregator = Aggregator(
+                duration, minute_from=minute_from, day_from=day_from, day_until=day_until
+            )
             for _, created, value, *values in batch:
                 if dimensions:
                     key = dimension_key(
