@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["Progress"]
+__all__ = ["Progress", "ProgressByName"]
 
 
 class Progress:
@@ -41,6 +41,7 @@ class Progress:
         # The last percentage drawn (bar) or written (lines); -1 before the first.
         self._shown = -1
         self._drawn = False
+        self._finished = False
 
     def _text(self) -> str:
         if self.total is None:
@@ -81,9 +82,13 @@ class Progress:
         self._drawn = True
 
     def finish(self) -> None:
-        """End the display: the bar's line is closed, a last plain line says it is complete."""
-        if not self.enabled:
+        """End the display: the bar's line is closed, a last plain line says it is complete.
+
+        Calling it again does nothing.
+        """
+        if not self.enabled or self._finished:
             return
+        self._finished = True
         if self.tty:
             if self._drawn:
                 self.stream.write("")
@@ -91,3 +96,32 @@ class Progress:
         if self.total is not None and self._shown < 100:
             self._shown = 100
             self.stream.write(self._text())
+
+
+class ProgressByName:
+    """One :class:`Progress` per name, for jobs that report ``(name, done, total)``.
+
+    A name's display ends when its work is done, so on a terminal each bar
+    keeps its own line; :meth:`finish` ends those that stopped short.
+    """
+
+    def __init__(self, stream: Any, *, unit: str = "", enabled: bool = True):
+        self.stream = stream
+        self.unit = unit
+        self.enabled = enabled
+        self.bars: dict[str, Progress] = {}
+
+    def __call__(self, name: str, done: int, total: int | None) -> None:
+        bar = self.bars.get(name)
+        if bar is None:
+            bar = self.bars[name] = Progress(
+                self.stream, name, total, unit=self.unit, enabled=self.enabled
+            )
+        bar.update(done)
+        if total is not None and done >= total:
+            bar.finish()
+
+    def finish(self) -> None:
+        """End every display that has not ended yet."""
+        for bar in self.bars.values():
+            bar.finish()

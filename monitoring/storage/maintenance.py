@@ -37,8 +37,16 @@ def monitor_models() -> list[type[MonitorBase]]:
     ]
 
 
-def _delete(queryset: models.QuerySet, limit: int | None, dry_run: bool) -> int:
-    """Delete the rows of ``queryset`` in slices, at most ``limit``; return how many."""
+def _delete(
+    queryset: models.QuerySet,
+    limit: int | None,
+    dry_run: bool,
+    progress: Callable[[int], None] | None = None,
+) -> int:
+    """Delete the rows of ``queryset`` in slices, at most ``limit``; return how many.
+
+    ``progress(deleted)`` is called after each slice.
+    """
     if dry_run:
         count = queryset.count()
         return count if limit is None else min(count, limit)
@@ -55,20 +63,38 @@ def _delete(queryset: models.QuerySet, limit: int | None, dry_run: bool) -> int:
             .filter(pk__in=pks)
             ._raw_delete(queryset.db)
         )
+        if progress is not None:
+            progress(deleted)
         if len(pks) < size:
             break
     return deleted
 
 
 def prune(
-    *, now: dt.datetime | None = None, limit: int | None = None, dry_run: bool = False
+    *,
+    now: dt.datetime | None = None,
+    limit: int | None = None,
+    dry_run: bool = False,
+    progress: Callable[[str, int, int], None] | None = None,
 ) -> dict[str, int]:
     """Delete raw rows and rollups older than ``MONITORING_RETENTION``.
 
     Return how many rows went (or, with ``dry_run``, would go) per table and
     resolution. ``limit`` caps the rows deleted per table, so a call takes a
-    bounded time; the background thread prunes that way.
+    bounded time; the background thread prunes that way. With
+    ``progress(table, deleted, total)``, the rows to delete are counted
+    first, and it is called after every slice of a table that has some.
     """
+
+    def delete(label: str, queryset: models.QuerySet) -> int:
+        if progress is None or dry_run:
+            return _delete(queryset, limit, dry_run)
+        total = queryset.count()
+        total = total if limit is None else min(total, limit)
+        if not total:
+            return 0
+        return _delete(queryset, limit, dry_run, lambda done: progress(label, done, total))
+
     from monitoring.models import Rollup, RollupBin
 
     alias = conf.DATABASE
@@ -79,7 +105,8 @@ def prune(
         cutoff = now - dt.timedelta(days=retention["raw"])
         for model in monitor_models():
             queryset = model._base_manager.using(alias).filter(created__lt=cutoff)
-            result[f"{model._meta.label} (raw)"] = _delete(queryset, limit, dry_run)
+            label = f"{model._meta.label} (raw)"
+            result[label] = delete(label, queryset)
     for resolution in ("minute", "hour", "day"):
         days = retention.get(resolution)
         if days is None:
@@ -89,7 +116,8 @@ def prune(
             queryset = model._base_manager.using(alias).filter(
                 resolution=resolution, start__lt=cutoff_s
             )
-            result[f"{model._meta.label} ({resolution})"] = _delete(queryset, limit, dry_run)
+            label = f"{model._meta.label} ({resolution})"
+            result[label] = delete(label, queryset)
     return result
 
 

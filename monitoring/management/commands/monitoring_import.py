@@ -30,6 +30,9 @@ from monitoring.storage.writer import write_points
 #: The most bad lines listed before the import gives up reading.
 MAX_ERRORS = 20
 
+#: Lines checked between two progress reports.
+CHECK_STEP = 100_000
+
 #: Bytes of standard input kept in memory before the copy goes to a temporary file.
 SPOOL_BYTES = 8 * 1024 * 1024
 
@@ -137,9 +140,13 @@ class Command(BaseCommand):
         """
         errors: list[str] = []
         count, first, last = 0, None, None
+        # The number of lines is not known yet: a line per CHECK_STEP lines read.
+        progress = Progress(self.stderr, "checking", None, unit="lines", enabled=verbose)
         try:
             reader = PointReader(model, csv.reader(stream))
             for line, cells in reader.lines():
+                if line % CHECK_STEP == 0:
+                    progress.update(line)
                 try:
                     at, point = reader.point(line, cells)
                 except LineError as exc:
@@ -158,6 +165,7 @@ class Command(BaseCommand):
             errors = [str(exc)]
         except (csv.Error, UnicodeDecodeError) as exc:
             errors = [f"not a UTF-8 CSV file ({exc})."]
+        progress.finish()
         if errors:
             raise CommandError("Nothing imported:\n  " + "\n  ".join(errors))
         return count, first, last

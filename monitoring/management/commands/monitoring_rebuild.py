@@ -11,6 +11,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 
 from monitoring.buckets import site_timezone
 from monitoring.exceptions import NotRegistered
+from monitoring.management.progress import ProgressByName
 from monitoring.register import Monitor, monitor
 from monitoring.storage.maintenance import rebuild
 
@@ -80,13 +81,15 @@ class Command(BaseCommand):
                 f"--until ({until_at.isoformat()}) is before --since ({since_at.isoformat()})."
             )
 
+        bars = ProgressByName(self.stderr, unit="raw rows", enabled=options["verbosity"] > 0)
+
         def progress(handle: Monitor, done: int, total: int) -> None:
-            if options["verbosity"] > 0:
-                self.stdout.write(f"  {handle.name}: {done}/{total} raw rows")
+            bars(handle.name, done, total)
 
         done = rebuild(
             handles, since=since_at, until=until_at, batch_size=batch_size, progress=progress
         )
+        bars.finish()
         for name, count in done.items():
             self.stdout.write(f"{name}: rebuilt from {count} raw rows.")
         scope = f" since {since_at.isoformat()}" if since_at else ""
