@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import subprocess
+import sys
 from io import StringIO
 
 import pytest
@@ -20,6 +22,7 @@ from test_app.models import (
     MonitorRequestTime,
     MonitorUserCount,
 )
+from tests.conftest import ROOT, worker_env
 from tests.factories import OrderCountFactory
 
 pytestmark = pytest.mark.django_db
@@ -154,6 +157,37 @@ def test_unknown_monitor_and_file_are_command_errors(tmp_path):
         path = tmp_path / "latin1.csv"
         path.write_bytes("at,value,plan\n2026-03-10,1,caf\xe9\n".encode("latin-1"))
         run("orders", str(path))
+
+
+@pytest.mark.django_db(transaction=True)  # the child process commits: flush the tables after
+def test_the_command_line_runs_it_after_the_system_checks(tmp_path):
+    # manage.py runs the system checks first, which call_command() skips.
+    path = write(tmp_path, ORDERS.replace(",2,pro", ",twelve,pro"))
+    result = subprocess.run(
+        [sys.executable, "test_app/manage.py", "monitoring_import", "orders", path],
+        cwd=ROOT,
+        env=worker_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 1
+    assert result.stderr == (
+        "CommandError: Nothing imported:\n  line 2, column 'value': 'twelve' is not a number\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "test_app/manage.py", "monitoring_import", "orders", "-"],
+        cwd=ROOT,
+        env=worker_env(),
+        input=ORDERS,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("Imported 3 points into orders")
+    assert result.stderr == "orders: writing: 3/3 points (100%)\n"
+    assert MonitorOrderCount.objects.count() == 3
 
 
 def test_standard_input(tmp_path):

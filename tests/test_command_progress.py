@@ -71,11 +71,14 @@ def test_unknown_totals_count_up():
     assert tty.getvalue() == "\rchecking: 100,000 lines\x1b[K\rchecking: 200,000 lines\x1b[K\n"
 
 
-def test_disabled_progress_writes_nothing():
+def test_disabled_progress_and_empty_jobs_write_nothing():
     for stream in (StringIO(), FakeTTY()):
         progress = Progress(wrapped(stream), "x", 10, enabled=False)
         progress.update(5)
         progress.finish()
+        nothing_to_do = Progress(wrapped(stream), "y", 0)
+        nothing_to_do.update(0)
+        nothing_to_do.finish()
         assert stream.getvalue() == ""
 
 

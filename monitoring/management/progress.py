@@ -19,8 +19,9 @@ class Progress:
     Call :meth:`update` with the steps done so far, then :meth:`finish`.
     ``stream`` is a command's ``self.stderr`` (Django's ``OutputWrapper``):
     its ``isatty()`` chooses between the bar and plain lines. With
-    ``enabled=False`` (``--verbosity 0``) nothing is written. A ``total``
-    of None or 0 (unknown) writes a line per update without a percentage.
+    ``enabled=False`` (``--verbosity 0``) or a ``total`` of 0 (nothing to
+    do) nothing is written. A ``total`` of None (unknown) writes a line per
+    update without a percentage.
     """
 
     #: Characters of the bar between its brackets.
@@ -33,9 +34,9 @@ class Progress:
     ):
         self.stream = stream
         self.label = label
-        self.total = total or None
+        self.total = total
         self.unit = f" {unit}" if unit else ""
-        self.enabled = enabled
+        self.enabled = enabled and total != 0
         self.tty = enabled and bool(getattr(stream, "isatty", lambda: False)())
         self.done = 0
         # The last percentage drawn (bar) or written (lines); -1 before the first.

@@ -18,6 +18,7 @@ from typing import IO, Any
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError, transaction
 
+from monitoring.buckets import site_timezone
 from monitoring.conf import conf
 from monitoring.exceptions import NotRegistered
 from monitoring.management.progress import Progress
@@ -75,8 +76,8 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from None
         verbose = options["verbosity"] > 0
         self.stdin = options.get("stdin") or sys.stdin
-        with self.open(file) as stream:
-            count, first, last = self.check(handle.model, stream, verbose)
+        with self.open_input(file) as stream:
+            count, first, last = self.check_lines(handle.model, stream, verbose)
             if count == 0:
                 self.stdout.write(f"{file}: no data points; nothing imported.")
                 return
@@ -107,14 +108,16 @@ class Command(BaseCommand):
                 raise CommandError(
                     f"The database refused the import ({exc}); nothing was written."
                 ) from None
-        span = f"from {first.at.isoformat()} to {last.at.isoformat()}"
+        zone = site_timezone()
+        earliest, latest = first.at.astimezone(zone), last.at.astimezone(zone)
+        span = f"from {earliest.isoformat()} to {latest.isoformat()}"
         replaced = f", replacing {deleted} raw rows" if options["replace_range"] else ""
         self.stdout.write(
             self.style.SUCCESS(f"Imported {count} points into {name} {span}{replaced}.")
         )
 
     @contextlib.contextmanager
-    def open(self, path: str) -> Iterator[IO[str]]:
+    def open_input(self, path: str) -> Iterator[IO[str]]:
         """Yield the file as text that can be read twice; standard input is copied first."""
         if path == "-":
             with tempfile.SpooledTemporaryFile(
@@ -133,7 +136,8 @@ class Command(BaseCommand):
         with file:
             yield file
 
-    def check(self, model: Any, stream: IO[str], verbose: bool) -> tuple[int, Any, Any]:
+    # Not check(): BaseCommand.check() runs the system checks before handle().
+    def check_lines(self, model: Any, stream: IO[str], verbose: bool) -> tuple[int, Any, Any]:
         """Validate every line; return how many points and the first and last, or raise.
 
         Up to :data:`MAX_ERRORS` bad lines are listed, with their line and column.
