@@ -190,6 +190,14 @@ def test_the_command_line_runs_it_after_the_system_checks(tmp_path):
     assert MonitorOrderCount.objects.count() == 3
 
 
+def test_a_file_without_points_imports_nothing(tmp_path):
+    out = run("orders", write(tmp_path, "at,value,plan\n\n\n"))
+    assert out == f"{tmp_path / 'in.csv'} has no data points; nothing imported.\n"
+    out = run("orders", "-", stdin=StringIO("at,value\r\n"))
+    assert out == "Standard input has no data points; nothing imported.\n"
+    assert not Rollup.objects.exists()
+
+
 def test_standard_input(tmp_path):
     out = run("orders", "-", stdin=StringIO(ORDERS))
     assert "Imported 3 points" in out

@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import datetime as dt
 import io
 import sys
 import tempfile
 from collections.abc import Iterator
 from typing import IO, Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError, transaction
+from django.utils import timezone
 
 from monitoring.buckets import site_timezone
 from monitoring.conf import conf
@@ -25,7 +28,6 @@ from monitoring.management.progress import Progress
 from monitoring.management.rawcsv import LineError, PointReader
 from monitoring.register import monitor
 from monitoring.storage.maintenance import rebuild
-from monitoring.storage.rollups import epoch_us
 from monitoring.storage.writer import write_points
 
 #: The most bad lines listed before the import gives up reading.
@@ -79,7 +81,8 @@ class Command(BaseCommand):
         with self.open_input(file) as stream:
             count, first, last = self.check_lines(handle.model, stream, verbose)
             if count == 0:
-                self.stdout.write(f"{file}: no data points; nothing imported.")
+                source = "Standard input" if file == "-" else file
+                self.stdout.write(f"{source} has no data points; nothing imported.")
                 return
             stream.seek(0)
             reader = PointReader(handle.model, csv.reader(stream))
@@ -93,7 +96,7 @@ class Command(BaseCommand):
                     if options["replace_range"]:
                         deleted = (
                             handle.model._base_manager.using(alias)
-                            .filter(created__gte=first.created, created__lte=last.created)
+                            .filter(created__gte=_stored(first), created__lte=_stored(last))
                             ._raw_delete(alias)
                         )
                     done = 0
@@ -103,13 +106,13 @@ class Command(BaseCommand):
                         progress.update(done)
                     progress.finish()
                     if options["replace_range"]:
-                        rebuild([handle], since=first.at, until=last.at)
+                        rebuild([handle], since=first, until=last)
             except DatabaseError as exc:
                 raise CommandError(
                     f"The database refused the import ({exc}); nothing was written."
                 ) from None
         zone = site_timezone()
-        earliest, latest = first.at.astimezone(zone), last.at.astimezone(zone)
+        earliest, latest = first.astimezone(zone), last.astimezone(zone)
         span = f"from {earliest.isoformat()} to {latest.isoformat()}"
         replaced = f", replacing {deleted} raw rows" if options["replace_range"] else ""
         self.stdout.write(
@@ -152,7 +155,7 @@ class Command(BaseCommand):
                 if line % CHECK_STEP == 0:
                     progress.update(line)
                 try:
-                    at, point = reader.point(line, cells)
+                    at, _point = reader.point(line, cells)
                 except LineError as exc:
                     errors.append(str(exc))
                     if len(errors) >= MAX_ERRORS:
@@ -160,11 +163,11 @@ class Command(BaseCommand):
                         break
                     continue
                 count += 1
-                stamp = _Stamp(at, point)
-                if first is None or stamp.us < first.us:
-                    first = stamp
-                if last is None or stamp.us > last.us:
-                    last = stamp
+                # Aware datetimes: compared as instants, whatever their offsets.
+                if first is None or at < first:
+                    first = at
+                if last is None or at > last:
+                    last = at
         except LineError as exc:  # the header
             errors = [str(exc)]
         except (csv.Error, UnicodeDecodeError) as exc:
@@ -175,19 +178,9 @@ class Command(BaseCommand):
         return count, first, last
 
 
-class _Stamp:
-    """When a point happened, as an aware ``at`` and as the ``created`` raw rows store."""
-
-    def __init__(self, at: Any, point: tuple):
-        from django.conf import settings
-        from django.utils import timezone
-
-        from monitoring.buckets import site_timezone
-
-        self.at = at
-        self.us = epoch_us(at)
-        # The stored time, to delete raw rows by: naive in TIME_ZONE without USE_TZ.
-        self.created = at if settings.USE_TZ else timezone.make_naive(at, site_timezone())
+def _stored(at: dt.datetime) -> dt.datetime:
+    """Return an aware time as raw rows store it: naive in ``TIME_ZONE`` without ``USE_TZ``."""
+    return at if settings.USE_TZ else timezone.make_naive(at, site_timezone())
 
 
 def _batches(reader: PointReader, size: int) -> Iterator[list[tuple]]:
