@@ -113,6 +113,8 @@ class PointReader:
             raise LineError(1, None, self._header_message("the file is empty")) from None
         self.header = [cell.strip() for cell in header]
         self._check_header()
+        self.width = len(self.header)
+        self.columns = [(name, self.fields[name]) for name in self.header[2:]]
 
     def _header_message(self, problem: str) -> str:
         return f"{problem}; the header must be {','.join(raw_header(self.model))}"
@@ -152,22 +154,35 @@ class PointReader:
 
     def point(self, line: int, cells: list[str]) -> tuple[dt.datetime, tuple]:
         """Return ``(at, point)`` of one line, or raise :class:`LineError`."""
-        width = len(self.header)
-        if len(cells) != width:
-            raise LineError(line, None, f"{len(cells)} cells where the header has {width} columns")
-        at = self._at(line, cells[0])
+        if len(cells) != self.width:
+            raise LineError(
+                line, None, f"{len(cells)} cells where the header has {self.width} columns"
+            )
+        at, ns = self._at(line, cells[0])
         value = self._value(line, cells[1])
         given = {
-            name: self._dimension(line, self.fields[name], cell)
-            for name, cell in zip(self.header[2:], cells[2:], strict=True)
+            name: None if cell == "" and field.null else cell
+            for (name, field), cell in zip(self.columns, cells[2:], strict=True)
         }
         try:
+            # add()'s own path, which caches each cleaned value.
             values = self.model._dimension_values(given)
-        except (TypeError, ValueError) as exc:  # a default that doesn't validate
-            raise LineError(line, None, str(exc)) from None
-        return at, (self.model._point_key, value, self.model._at_ns(at), values)
+        except (TypeError, ValueError) as exc:
+            raise self._dimension_error(line, given, exc) from None
+        return at, (self.model._point_key, value, ns, values)
 
-    def _at(self, line: int, text: str) -> dt.datetime:
+    def _dimension_error(self, line: int, given: dict[str, Any], exc: Exception) -> LineError:
+        """Return the error of the first column at fault (a default that fails: of the line)."""
+        for name, text in given.items():
+            if text is not None:
+                try:
+                    _clean_dimension(self.model, self.fields[name], text)
+                except (TypeError, ValueError) as column_exc:
+                    return LineError(line, name, str(column_exc))
+        return LineError(line, None, str(exc))
+
+    def _at(self, line: int, text: str) -> tuple[dt.datetime, int]:
+        """Return the aware time of a cell and its Unix time in ns, checked as add() checks it."""
         text = text.strip()
         parsed_text = text[:-1] + "+00:00" if text.endswith(("Z", "z")) else text
         try:
@@ -176,13 +191,12 @@ class PointReader:
             raise LineError(
                 line, "at", f"{text!r} is not an ISO 8601 date-time, e.g. 2026-11-29T14:30:00+01:00"
             ) from None
-        if timezone.is_naive(at):
+        if at.tzinfo is None:
             at = at.replace(tzinfo=site_timezone())
         try:
-            self.model.clean_at(at)
+            return at, self.model._at_ns(at)
         except (TypeError, ValueError) as exc:
             raise LineError(line, "at", str(exc)) from None
-        return at
 
     def _value(self, line: int, text: str) -> int | float:
         text = text.strip()
@@ -196,11 +210,3 @@ class PointReader:
             return self.model.clean_value(number)
         except (TypeError, ValueError) as exc:
             raise LineError(line, "value", str(exc)) from None
-
-    def _dimension(self, line: int, field: Any, text: str) -> Any:
-        if text == "" and field.null:
-            return None
-        try:
-            return _clean_dimension(self.model, field, text)
-        except (TypeError, ValueError) as exc:
-            raise LineError(line, field.name, str(exc)) from None
