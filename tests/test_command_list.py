@@ -55,8 +55,8 @@ def test_json_lists_every_monitor_with_today_s_points_and_last_write(data):
     }
     assert rows["orders"]["points_today"] == 0
     assert rows["orders"]["last_value"] == 5
-    assert rows["login_count"]["last_write"] is None
-    assert rows["login_count"]["last_value"] is None
+    assert rows["logins"]["last_write"] is None
+    assert rows["logins"]["last_value"] is None
 
 
 def test_the_table_is_for_people(data):
@@ -73,7 +73,7 @@ def test_the_table_is_for_people(data):
     ]
     queue = next(line for line in lines if line.startswith("queue_length"))
     assert queue.split() == ["queue_length", "value", "System", "7", "2", "2026-03-11", "00:25:00"]
-    login = next(line for line in lines if line.startswith("login_count"))
+    login = next(line for line in lines if line.startswith("logins "))
     assert login.split()[-3:] == ["–", "0", "never"]
     assert lines[-1] == "Times in Europe/Berlin."
 

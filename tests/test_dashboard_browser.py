@@ -163,7 +163,7 @@ class Dashboard:
 
 @pytest.fixture
 def dashboard(browser, live_server, request):
-    # Not counted by test_app's user_count and login_count monitors: the tests
+    # Not counted by test_app's user_count and the built-in logins monitor: the tests
     # expect the headlines of known_data alone.
     with mute_signals(post_save, user_logged_in):
         user = StaffFactory()
@@ -196,7 +196,7 @@ def dashboard(browser, live_server, request):
 
 @pytest.fixture
 def known_data(db):
-    """Data for most test_app monitors; login_count stays empty."""
+    """Data for every test_app monitor; the built-in logins monitor stays empty."""
     for handle in monitor:
         handle.model.objects.all().delete()
     now = timezone.now()
@@ -221,7 +221,7 @@ EXPECTED_HEADLINES = {
 
 def test_every_visible_card_draws_a_chart_with_its_headline(dashboard, known_data):
     dashboard.open()
-    dashboard.wait_settled(*EXPECTED_HEADLINES, "login_count")
+    dashboard.wait_settled(*EXPECTED_HEADLINES, "logins")
     for name, headline in EXPECTED_HEADLINES.items():
         card = dashboard.card(name)
         assert card.get_attribute("data-state") == "ready"
@@ -244,9 +244,9 @@ def test_every_visible_card_draws_a_chart_with_its_headline(dashboard, known_dat
     legend = dashboard.card("orders").locator(".u-legend").inner_text()
     assert "pro" in legend and "free" in legend
     # A monitor without data says how to feed it.
-    empty = dashboard.card("login_count")
+    empty = dashboard.card("logins")
     assert empty.get_attribute("data-state") == "empty"
-    assert "No data recorded yet — call monitor.get('login_count').add(1)" in empty.inner_text()
+    assert "No data recorded yet — call monitor.get('logins').add(1)" in empty.inner_text()
 
 
 def test_hovering_a_chart_shows_values_and_site_times_in_the_legend(dashboard, known_data):
@@ -390,18 +390,18 @@ def test_cards_below_the_fold_are_fetched_only_when_scrolled_to(dashboard, known
     dashboard.open()
     dashboard.wait_settled("orders")
     dashboard.page.wait_for_timeout(500)  # give a wrong eager load its chance to show
-    assert dashboard.card_requests("login_count") == []
-    assert dashboard.card("login_count").get_attribute("data-state") == "idle"
-    dashboard.card("login_count").scroll_into_view_if_needed()
-    dashboard.wait_settled("login_count")
-    assert len(dashboard.card_requests("login_count")) == 1
+    assert dashboard.card_requests("logins") == []
+    assert dashboard.card("logins").get_attribute("data-state") == "idle"
+    dashboard.card("logins").scroll_into_view_if_needed()
+    dashboard.wait_settled("logins")
+    assert len(dashboard.card_requests("logins")) == 1
 
 
 @pytest.mark.parametrize("dashboard", [{"width": 1000, "height": 500}], indirect=True)
 def test_a_new_range_reaches_cards_below_the_fold_when_they_come_back(dashboard, known_data):
     dashboard.open()
-    dashboard.card("login_count").scroll_into_view_if_needed()
-    dashboard.wait_settled("login_count")
+    dashboard.card("logins").scroll_into_view_if_needed()
+    dashboard.wait_settled("logins")
     dashboard.page.evaluate("() => window.scrollTo(0, 0)")
     # Two frames, so the IntersectionObserver has seen the card leave the viewport.
     dashboard.page.evaluate(
@@ -410,14 +410,14 @@ def test_a_new_range_reaches_cards_below_the_fold_when_they_come_back(dashboard,
     with dashboard.page.expect_response(lambda r: "orders" in r.url and "range=90d" in r.url):
         dashboard.page.select_option(".monitoring-range", "90d")
     dashboard.page.wait_for_timeout(300)
-    assert len(dashboard.card_requests("login_count")) == 1
-    dashboard.card("login_count").scroll_into_view_if_needed()
+    assert len(dashboard.card_requests("logins")) == 1
+    dashboard.card("logins").scroll_into_view_if_needed()
     dashboard.page.wait_for_function(
         "() => performance.getEntriesByType('resource')"
-        ".some(e => e.name.includes('login_count') && e.name.includes('range=90d'))"
+        ".some(e => e.name.includes('/monitoring/logins/') && e.name.includes('range=90d'))"
     )
-    dashboard.wait_settled("login_count")
-    summary = dashboard.card("login_count").locator(".monitoring-summary").inner_text()
+    dashboard.wait_settled("logins")
+    summary = dashboard.card("logins").locator(".monitoring-summary").inner_text()
     assert "over the last 90 days" in summary
 
 

@@ -166,8 +166,11 @@ def test_autodiscovery_registered_the_test_apps_monitors():
 
 
 def test_registering_in_models_py_still_works():
-    # test_app/models.py registers login_count, as the seed's test app did.
-    assert monitor.get("login_count").title == "Logins"
+    # test_app/models.py registers user_count, as the seed's test app did.
+    assert monitor.get("user_count").title == "New users"
+    # The demo's own login monitor gave way to the built-in one.
+    assert not monitor.is_registered("login_count")
+    assert monitor.get("logins").model.__module__ == "monitoring.contrib.auth.models"
 
 
 def test_autodiscovery_restores_the_registry_when_a_module_fails(tmp_path, monkeypatch):

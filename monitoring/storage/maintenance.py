@@ -37,8 +37,16 @@ def monitor_models() -> list[type[MonitorBase]]:
     ]
 
 
-def _delete(queryset: models.QuerySet, limit: int | None, dry_run: bool) -> int:
-    """Delete the rows of ``queryset`` in slices, at most ``limit``; return how many."""
+def _delete(
+    queryset: models.QuerySet,
+    limit: int | None,
+    dry_run: bool,
+    progress: Callable[[int], None] | None = None,
+) -> int:
+    """Delete the rows of ``queryset`` in slices, at most ``limit``; return how many.
+
+    ``progress(deleted)`` is called after each slice.
+    """
     if dry_run:
         count = queryset.count()
         return count if limit is None else min(count, limit)
@@ -55,20 +63,38 @@ def _delete(queryset: models.QuerySet, limit: int | None, dry_run: bool) -> int:
             .filter(pk__in=pks)
             ._raw_delete(queryset.db)
         )
+        if progress is not None:
+            progress(deleted)
         if len(pks) < size:
             break
     return deleted
 
 
 def prune(
-    *, now: dt.datetime | None = None, limit: int | None = None, dry_run: bool = False
+    *,
+    now: dt.datetime | None = None,
+    limit: int | None = None,
+    dry_run: bool = False,
+    progress: Callable[[str, int, int], None] | None = None,
 ) -> dict[str, int]:
     """Delete raw rows and rollups older than ``MONITORING_RETENTION``.
 
     Return how many rows went (or, with ``dry_run``, would go) per table and
     resolution. ``limit`` caps the rows deleted per table, so a call takes a
-    bounded time; the background thread prunes that way.
+    bounded time; the background thread prunes that way. With
+    ``progress(table, deleted, total)``, the rows to delete are counted
+    first, and it is called after every slice of a table that has some.
     """
+
+    def delete(label: str, queryset: models.QuerySet) -> int:
+        if progress is None or dry_run:
+            return _delete(queryset, limit, dry_run)
+        total = queryset.count()
+        total = total if limit is None else min(total, limit)
+        if not total:
+            return 0
+        return _delete(queryset, limit, dry_run, lambda done: progress(label, done, total))
+
     from monitoring.models import Rollup, RollupBin
 
     alias = conf.DATABASE
@@ -79,7 +105,8 @@ def prune(
         cutoff = now - dt.timedelta(days=retention["raw"])
         for model in monitor_models():
             queryset = model._base_manager.using(alias).filter(created__lt=cutoff)
-            result[f"{model._meta.label} (raw)"] = _delete(queryset, limit, dry_run)
+            label = f"{model._meta.label} (raw)"
+            result[label] = delete(label, queryset)
     for resolution in ("minute", "hour", "day"):
         days = retention.get(resolution)
         if days is None:
@@ -89,7 +116,8 @@ def prune(
             queryset = model._base_manager.using(alias).filter(
                 resolution=resolution, start__lt=cutoff_s
             )
-            result[f"{model._meta.label} ({resolution})"] = _delete(queryset, limit, dry_run)
+            label = f"{model._meta.label} ({resolution})"
+            result[label] = delete(label, queryset)
     return result
 
 
@@ -106,6 +134,24 @@ def _bounds(since: dt.datetime | None) -> tuple[int | None, int | None]:
     day = floor_bucket(since, "day")
     hour = floor_bucket(day, "hour")
     return int(hour.timestamp()), int(day.timestamp())
+
+
+def _end_bounds(until: dt.datetime | None) -> tuple[int | None, int | None]:
+    """Return (minute_until, day_until) in Unix seconds for a rebuild up to ``until``.
+
+    Whole buckets again, the mirror of :func:`_bounds`: up to the end of the
+    local day holding ``until``, and for minutes and hours up to the end of
+    the UTC hour holding that end. Both are exclusive.
+    """
+    if until is None:
+        return None, None
+    from monitoring.buckets import floor_bucket, next_bucket
+
+    day_end = next_bucket(floor_bucket(until, "day"), "day")
+    hour = floor_bucket(day_end, "hour")
+    if hour < day_end:
+        hour = next_bucket(hour, "hour")
+    return int(hour.timestamp()), int(day_end.timestamp())
 
 
 def _oldest_rebuildable(rows: Any) -> dt.datetime | None:
@@ -148,6 +194,7 @@ def rebuild(
     handles: Iterable[Monitor],
     *,
     since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
     batch_size: int = 10_000,
     progress: Callable[[Monitor, int, int], None] | None = None,
 ) -> dict[str, int]:
@@ -157,17 +204,21 @@ def rebuild(
     still cover; older rollups are kept) are deleted and rebuilt in batches
     of ``batch_size`` raw rows, so memory stays bounded, all in one
     transaction per monitor: readers see the old totals until the new ones
-    are complete.
+    are complete. With ``until``, only the buckets up to the end of the
+    local day holding it are rebuilt; later ones are left as they are.
     ``progress(handle, done, total)`` is called after each batch. Points
     flushed while a rebuild runs are counted once on SQLite; on PostgreSQL,
     stop writers of the monitor for an exact rebuild.
     """
-    return {handle.name: _rebuild_one(handle, since, batch_size, progress) for handle in handles}
+    return {
+        handle.name: _rebuild_one(handle, since, until, batch_size, progress) for handle in handles
+    }
 
 
 def _rebuild_one(
     handle: Monitor,
     since: dt.datetime | None,
+    until: dt.datetime | None,
     batch_size: int,
     progress: Callable[[Monitor, int, int], None] | None,
 ) -> int:
@@ -182,8 +233,11 @@ def _rebuild_one(
             # No raw rows at all: nothing can be recomputed, so nothing is deleted.
             return 0
     minute_from, day_from = _bounds(since)
+    minute_until, day_until = _end_bounds(until)
     if minute_from is not None:
         rows = rows.filter(created__gte=_db_datetime(minute_from))
+    if minute_until is not None:
+        rows = rows.filter(created__lt=_db_datetime(minute_until))
     # One transaction: readers see the old rollups until the new ones are complete,
     # never a partial total.
     with transaction.atomic(using=alias):
@@ -193,6 +247,11 @@ def _rebuild_one(
                 stale = stale.filter(
                     Q(resolution="day", start__gte=day_from)
                     | (~Q(resolution="day") & Q(start__gte=minute_from))
+                )
+            if minute_until is not None:
+                stale = stale.filter(
+                    Q(resolution="day", start__lt=day_until)
+                    | (~Q(resolution="day") & Q(start__lt=minute_until))
                 )
             stale._raw_delete(alias)
         # Read after the delete: on SQLite this transaction now holds the write
@@ -212,7 +271,9 @@ def _rebuild_one(
             batch = list(batch_rows.values_list(*columns)[:batch_size])
             if not batch:
                 break
-            aggregator = Aggregator(duration, minute_from=minute_from, day_from=day_from)
+            aggregator = Aggregator(
+                duration, minute_from=minute_from, day_from=day_from, day_until=day_until
+            )
             for _, created, value, *values in batch:
                 if dimensions:
                     key = dimension_key(

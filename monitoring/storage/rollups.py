@@ -97,15 +97,22 @@ class Aggregator:
     buckets. Its ``rows`` map (resolution, start, dimensions) to [count,
     sum, min, max, last, last_at] and its ``bins`` (resolution, start,
     dimensions, bin) to a count. ``day_from`` and ``minute_from`` (Unix
-    seconds) skip buckets that start earlier, which a partial rebuild needs.
+    seconds) skip buckets that start earlier, and ``day_until`` day buckets
+    that start there or later, which a partial rebuild needs.
     """
 
     def __init__(
-        self, duration: bool, *, minute_from: int | None = None, day_from: int | None = None
+        self,
+        duration: bool,
+        *,
+        minute_from: int | None = None,
+        day_from: int | None = None,
+        day_until: int | None = None,
     ):
         self.duration = duration
         self.minute_from = minute_from
         self.day_from = day_from
+        self.day_until = day_until
         # (minute in µs, dimensions) -> row; a minute in which a local day starts
         # (zones whose offset has seconds) adds the point's day to the key.
         self._minutes: dict[tuple, list] = {}
@@ -161,7 +168,9 @@ class Aggregator:
         if self.minute_from is None or minute - minute % 3600 >= self.minute_from:
             starts.append(("minute", minute))
             starts.append(("hour", minute - minute % 3600))
-        if self.day_from is None or day >= self.day_from:
+        if (self.day_from is None or day >= self.day_from) and (
+            self.day_until is None or day < self.day_until
+        ):
             starts.append(("day", day))
         return starts
 

@@ -7,6 +7,7 @@ from typing import Any
 from django.core.management.base import BaseCommand
 
 from monitoring.conf import conf
+from monitoring.management.progress import ProgressByName
 from monitoring.storage.maintenance import prune
 
 
@@ -28,7 +29,9 @@ class Command(BaseCommand):
             for name, days in retention.items()
         )
         self.stdout.write(f"Retention: {kept}.")
-        result = prune(dry_run=dry_run)
+        progress = ProgressByName(self.stderr, unit="rows", enabled=options["verbosity"] > 0)
+        result = prune(dry_run=dry_run, progress=progress)
+        progress.finish()
         verb = "would delete" if dry_run else "deleted"
         total = 0
         for table, count in result.items():

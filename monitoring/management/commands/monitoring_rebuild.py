@@ -1,4 +1,4 @@
-"""``manage.py monitoring_rebuild [name ...] [--since DATE]``: recompute rollups from raw rows."""
+"""``manage.py monitoring_rebuild [name ...] [--since DATE] [--until DATE]``: redo rollups."""
 
 from __future__ import annotations
 
@@ -11,11 +11,12 @@ from django.utils.dateparse import parse_date, parse_datetime
 
 from monitoring.buckets import site_timezone
 from monitoring.exceptions import NotRegistered
+from monitoring.management.progress import ProgressByName
 from monitoring.register import Monitor, monitor
 from monitoring.storage.maintenance import rebuild
 
 
-def parse_since(text: str) -> dt.datetime:
+def parse_since(text: str, option: str = "--since") -> dt.datetime:
     """Return ``--since`` (a date, or a date and time) as an aware datetime in the site's zone."""
     try:
         parsed = parse_datetime(text)
@@ -27,7 +28,7 @@ def parse_since(text: str) -> dt.datetime:
         parsed = None
     if parsed is None:
         raise CommandError(
-            f"--since needs a date like 2024-06-03 or a date and time like "
+            f"{option} needs a date like 2024-06-03 or a date and time like "
             f"'2024-06-03 12:00', got {text!r}."
         )
     if timezone.is_naive(parsed):
@@ -51,6 +52,13 @@ class Command(BaseCommand):
             ),
         )
         parser.add_argument(
+            "--until",
+            help=(
+                "Rebuild only up to the end of the day (site time zone) holding this date; "
+                "default: up to the newest raw row."
+            ),
+        )
+        parser.add_argument(
             "--batch-size",
             type=int,
             default=10_000,
@@ -66,13 +74,24 @@ class Command(BaseCommand):
         except NotRegistered as exc:
             raise CommandError(str(exc)) from None
         since_at = parse_since(since) if since else None
+        until = options.get("until")
+        until_at = parse_since(until, "--until") if until else None
+        if since_at and until_at and until_at < since_at:
+            raise CommandError(
+                f"--until ({until_at.isoformat()}) is before --since ({since_at.isoformat()})."
+            )
+
+        bars = ProgressByName(self.stderr, unit="raw rows", enabled=options["verbosity"] > 0)
 
         def progress(handle: Monitor, done: int, total: int) -> None:
-            if options["verbosity"] > 0:
-                self.stdout.write(f"  {handle.name}: {done}/{total} raw rows")
+            bars(handle.name, done, total)
 
-        done = rebuild(handles, since=since_at, batch_size=batch_size, progress=progress)
+        done = rebuild(
+            handles, since=since_at, until=until_at, batch_size=batch_size, progress=progress
+        )
+        bars.finish()
         for name, count in done.items():
             self.stdout.write(f"{name}: rebuilt from {count} raw rows.")
         scope = f" since {since_at.isoformat()}" if since_at else ""
+        scope += f" until the end of {until_at.date().isoformat()}" if until_at else ""
         self.stdout.write(self.style.SUCCESS(f"Rebuilt {len(done)} monitor(s){scope}."))

@@ -11,11 +11,11 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
+from monitoring.contrib.auth.models import LoginCount
 from monitoring.register import monitor
 from monitoring.storage.maintenance import rebuild
 from test_app.models import (
     MonitorLoadAverage,
-    MonitorLoginCount,
     MonitorOrderCount,
     MonitorQueueLength,
     MonitorRequestTime,
@@ -24,7 +24,7 @@ from test_app.models import (
 
 SAMPLE_MODELS = [
     MonitorUserCount,
-    MonitorLoginCount,
+    LoginCount,
     MonitorOrderCount,
     MonitorQueueLength,
     MonitorLoadAverage,
@@ -102,7 +102,7 @@ class Command(BaseCommand):
                 for _ in range(self.poisson(rng, 0.25 * busy * burst)):
                     rows[MonitorUserCount].append(MonitorUserCount(created=self.jitter(rng, at)))
                 for _ in range(self.poisson(rng, 1.2 * busy * burst)):
-                    rows[MonitorLoginCount].append(MonitorLoginCount(created=self.jitter(rng, at)))
+                    rows[LoginCount].append(LoginCount(created=self.jitter(rng, at)))
                 for _ in range(self.poisson(rng, 0.8 * busy * burst)):
                     plan = rng.choices(["free", "pro", "team"], weights=[6, 3, 1])[0]
                     rows[MonitorOrderCount].append(
