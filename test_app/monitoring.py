@@ -1,5 +1,7 @@
 """Monitors of the demo project, found by autodiscovery like admin.py."""
 
+from django.db.models import Sum
+
 from monitoring.register import monitor
 from monitoring.views import DurationView, IntegerCountView, ValueView
 from test_app.models import (
@@ -8,6 +10,7 @@ from test_app.models import (
     MonitorQueueLength,
     MonitorRequestTime,
     MonitorUserCount,
+    Order,
 )
 
 monitor.register(
@@ -48,4 +51,16 @@ monitor.register(
     category="System",
     order=3,
     unit="ms",
+)
+monitor.register_model(
+    "revenue",
+    Order,
+    date_field="placed",
+    value=Sum("total"),
+    dimensions=["plan", "paid"],
+    title="Revenue",
+    category="Shop",
+    order=2,
+    unit="EUR",
+    description="The total of the orders placed, read straight from the orders table.",
 )

@@ -20,9 +20,12 @@ ROOT = Path(__file__).resolve().parent.parent
 def _write_synchronously():
     """Write each data point inside add(), so tests read what they added.
 
+    Charts of existing tables are not cached (tests/test_tables.py turns it on).
+
     Tests of the buffer turn it back on (see tests/test_storage.py).
     """
-    with override_settings(MONITORING_BUFFER=False):
+    # No cached charts of existing tables either: each test reads the rows it made.
+    with override_settings(MONITORING_BUFFER=False, MONITORING_TABLE_CACHE_TIMEOUT=0):
         yield
 
 

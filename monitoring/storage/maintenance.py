@@ -162,7 +162,12 @@ def rebuild(
     flushed while a rebuild runs are counted once on SQLite; on PostgreSQL,
     stop writers of the monitor for an exact rebuild.
     """
-    return {handle.name: _rebuild_one(handle, since, batch_size, progress) for handle in handles}
+    # A chart of an existing table (register_model()) has no rollups to rebuild.
+    return {
+        handle.name: _rebuild_one(handle, since, batch_size, progress)
+        for handle in handles
+        if handle.stored
+    }
 
 
 def _rebuild_one(
