@@ -45,6 +45,9 @@ DEFAULTS: dict[str, object] = {
     "MONITORING_TABLE_CACHE_TIMEOUT": 60,
     # The cache (an alias of CACHES) that keeps those charts.
     "MONITORING_TABLE_CACHE": "default",
+    # False keeps the jobs thread (sampled gauges, alert evaluation) from starting in
+    # web processes; commands such as monitoring_sample then do that work from cron.
+    "MONITORING_JOBS": True,
     # -- built-in monitors ----------------------------------------------------
     # Regular expressions of request paths the built-in middleware don't record.
     "MONITORING_REQUESTS_SKIP": [],
@@ -130,6 +133,10 @@ class Settings:
     @property
     def TABLE_CACHE(self) -> str:  # noqa: N802
         return getattr(settings, "MONITORING_TABLE_CACHE", DEFAULTS["MONITORING_TABLE_CACHE"])
+
+    @property
+    def JOBS(self) -> bool:  # noqa: N802
+        return getattr(settings, "MONITORING_JOBS", DEFAULTS["MONITORING_JOBS"])
 
     # -- built-in monitors ----------------------------------------------------
 

@@ -24,8 +24,11 @@ def _write_synchronously():
 
     Tests of the buffer turn it back on (see tests/test_storage.py).
     """
-    # No cached charts of existing tables either: each test reads the rows it made.
-    with override_settings(MONITORING_BUFFER=False, MONITORING_TABLE_CACHE_TIMEOUT=0):
+    # No cached charts of existing tables, and no jobs thread: each test reads the rows it
+    # made, and runs jobs with jobs.run_due() on its own clock.
+    with override_settings(
+        MONITORING_BUFFER=False, MONITORING_TABLE_CACHE_TIMEOUT=0, MONITORING_JOBS=False
+    ):
         yield
 
 
