@@ -453,3 +453,20 @@ def last_row(handle: TableMonitor) -> dt.datetime | None:
     if timezone.is_naive(newest):
         return to_utc(newest)
     return newest
+
+
+def today(handle: TableMonitor, now: dt.datetime | None = None) -> dict[str, Any]:
+    """Return what ``monitoring_list`` shows of a table monitor, read from its table.
+
+    ``points_today`` is the aggregate over the rows since midnight in the
+    site's time zone, ``last_value`` None (a table has no reading), and
+    ``last_write`` the newest row's date, in the site's time zone.
+    """
+    now = to_utc(now or timezone.now())
+    midnight = floor_bucket(now, "day")
+    newest = last_row(handle)
+    return {
+        "last_value": None,
+        "points_today": _Query(handle, "day", {}).total(midnight, now + dt.timedelta(seconds=1)),
+        "last_write": newest.astimezone(site_timezone()) if newest else None,
+    }

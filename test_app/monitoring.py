@@ -64,3 +64,9 @@ monitor.register_model(
     unit="EUR",
     description="The total of the orders placed, read straight from the orders table.",
 )
+
+
+@monitor.sample("unpaid_orders", every="1m", title="Unpaid orders", category="Shop", order=3)
+def unpaid_orders():
+    """Orders placed but not paid yet: a state, read once a minute."""
+    return Order.objects.filter(paid=False).count()

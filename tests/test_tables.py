@@ -467,3 +467,23 @@ def test_card_page_and_dashboard(staff_client_at):
     assert "Revenue" in page.content.decode()
     dashboard = client.get(reverse("monitoring:dashboard")).content.decode()
     assert url in dashboard
+
+
+def test_monitoring_list_reads_the_table(freeze_now):
+    import json
+
+    now = freeze_now(dt.datetime(2024, 6, 3, 12, 0, tzinfo=UTC))
+    Order.objects.create(placed=dt.datetime(2024, 6, 2, 21, 59, tzinfo=UTC), total=5)  # Berlin 2nd
+    Order.objects.create(placed=dt.datetime(2024, 6, 2, 22, 0, tzinfo=UTC), total=7)  # 3rd, 00:00
+    Order.objects.create(placed=now - dt.timedelta(hours=1), total=11)
+    out = io.StringIO()
+    call_command("monitoring_list", "--format", "json", stdout=out)
+    row = {r["name"]: r for r in json.loads(out.getvalue())}["revenue"]
+    assert row == {
+        "name": "revenue",
+        "kind": "count",
+        "category": "Shop",
+        "last_value": None,
+        "points_today": 18,
+        "last_write": "2024-06-03T13:00:00+02:00",
+    }

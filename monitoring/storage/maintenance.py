@@ -77,7 +77,10 @@ def prune(
     result: dict[str, int] = {}
     if retention.get("raw") is not None:
         cutoff = now - dt.timedelta(days=retention["raw"])
-        for model in monitor_models():
+        from monitoring.models import Sample
+
+        # The readings of sampled gauges are raw rows too, kept as long.
+        for model in [*monitor_models(), Sample]:
             queryset = model._base_manager.using(alias).filter(created__lt=cutoff)
             result[f"{model._meta.label} (raw)"] = _delete(queryset, limit, dry_run)
     for resolution in ("minute", "hour", "day"):
@@ -162,11 +165,14 @@ def rebuild(
     flushed while a rebuild runs are counted once on SQLite; on PostgreSQL,
     stop writers of the monitor for an exact rebuild.
     """
-    # A chart of an existing table (register_model()) has no rollups to rebuild.
+    from monitoring.models import MonitorBase
+
+    # Charts of existing tables (register_model()) have no rollups to rebuild, and
+    # sampled gauges no raw rows of their own model to rebuild them from.
     return {
         handle.name: _rebuild_one(handle, since, batch_size, progress)
         for handle in handles
-        if handle.stored
+        if handle.stored and issubclass(handle.model, MonitorBase)
     }
 
 
