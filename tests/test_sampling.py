@@ -341,3 +341,31 @@ def test_command_reports_a_failing_sampler_after_sampling_the_others():
         call_command("monitoring_sample", stdout=io.StringIO(), stderr=err)
     assert "raised ZeroDivisionError" in err.getvalue()
     assert readings("good") == [1.0]
+
+
+def test_prometheus_exports_the_last_reading_and_not_table_charts(client):
+    from tests.test_metrics import families, samples, scrape
+
+    values = iter([3, 8])
+    handle = monitor.sample("pending", lambda: next(values), every="5m", timeout=None)
+    handle.sample(now=T)
+    handle.sample(now=T + 300)
+    found = families(scrape(client))
+    assert found["monitoring_pending"].type == "gauge"
+    assert samples(found["monitoring_pending"]) == {(): 8}
+    assert samples(found["monitoring_pending_readings"], "_count") == {(): 2}
+    assert "monitoring_revenue" not in found  # the demo's chart of its orders table
+
+
+def test_readings_without_use_tz(settings, staff_client_at):
+    settings.USE_TZ = False
+    client = staff_client_at(T0 + dt.timedelta(minutes=30))
+    handle = monitor.sample("pending", lambda: 4, every="5m", timeout=None)
+    assert handle.sample(now=T).outcome == "ok"
+    assert handle.sample(now=T + 1).outcome == "taken"
+    # Stored as the site's wall clock (Berlin, two hours ahead in June).
+    assert Sample.objects.get(monitor="pending").created == dt.datetime(2024, 6, 3, 14, 0)
+    url = reverse("monitoring:monitor", args=["pending"])
+    data = client.get(url, {"format": "json", "range": "1h", "resolution": "5min"}).json()
+    assert data["summary"]["value"] == 4.0
+    assert data["points"][6] == {"start": "2024-06-03T14:00:00+02:00", "value": 4.0}
