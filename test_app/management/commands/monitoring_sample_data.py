@@ -113,7 +113,11 @@ class Command(BaseCommand):
                     plan = rng.choices(["free", "pro", "team"], weights=[6, 3, 1])[0]
                     placed = self.jitter(rng, at)
                     rows[MonitorOrderCount].append(MonitorOrderCount(created=placed, plan=plan))
-                    rows[Order].append(Order(placed=placed, plan=plan, total=PRICES[plan]))
+                    # The last hour's orders await payment: the demo's sampled gauge reads them.
+                    paid = placed < end - dt.timedelta(hours=1)
+                    rows[Order].append(
+                        Order(placed=placed, plan=plan, total=PRICES[plan], paid=paid)
+                    )
                 queue = max(0.0, queue * 0.8 + rng.gauss(12 * busy * burst, 3) * 0.2)
                 rows[MonitorQueueLength].append(MonitorQueueLength(created=at, value=round(queue)))
                 load = max(0.0, 0.3 + 2.2 * busy * burst + rng.gauss(0, 0.15))
