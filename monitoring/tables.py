@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import hashlib
+import logging
 from collections import defaultdict
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -38,6 +39,8 @@ if TYPE_CHECKING:
     from monitoring.queries import Series
 
 __all__ = ["TableMonitor", "table_series"]
+
+logger = logging.getLogger("monitoring.tables")
 
 #: The aggregates a table monitor can chart: those whose buckets add up to the
 #: range's total, as the bars and the headline of a count monitor do.
@@ -361,9 +364,11 @@ def table_series(
     timeout = conf.TABLE_CACHE_TIMEOUT
     if not timeout:
         return _read(handle, start, end, resolution, starts, filters, split_by, top)
-    step = int(timeout)
+    step = max(1, int(timeout))
     key = _cache_key(
         handle,
+        str(site_timezone()),
+        settings.USE_TZ,
         resolution,
         int(start.timestamp()) // step,
         int(end.timestamp()) // step,
@@ -372,10 +377,17 @@ def table_series(
         top,
     )
     cache = caches[conf.TABLE_CACHE]
-    series = cache.get(key)
+    try:
+        series = cache.get(key)
+    except Exception as exc:  # noqa: BLE001 - a cache server that is down must not break charts
+        logger.warning("Monitoring could not read the cache %r: %s", conf.TABLE_CACHE, exc)
+        return _read(handle, start, end, resolution, starts, filters, split_by, top)
     if series is None:
         series = _read(handle, start, end, resolution, starts, filters, split_by, top)
-        cache.set(key, series, timeout)
+        try:
+            cache.set(key, series, timeout)
+        except Exception as exc:  # noqa: BLE001
+            logger.warning("Monitoring could not write the cache %r: %s", conf.TABLE_CACHE, exc)
     return series
 
 

@@ -487,3 +487,38 @@ def test_monitoring_list_reads_the_table(freeze_now):
         "points_today": 18,
         "last_write": "2024-06-03T13:00:00+02:00",
     }
+
+
+def test_a_broken_cache_does_not_break_the_chart(settings, orders_table, freeze_now, caplog):
+    settings.MONITORING_TABLE_CACHE_TIMEOUT = 60
+    settings.CACHES = {"default": {"BACKEND": "tests.test_tables.BrokenCache"}}
+    t0 = freeze_now(dt.datetime(2024, 6, 3, 12, tzinfo=UTC))
+    Order.objects.create(placed=t0 - dt.timedelta(minutes=30), total=1)
+    assert get_series("order_count").summary == 1
+    assert "could not read the cache 'default': cache server down" in caplog.text
+
+
+def test_the_cache_key_has_the_time_zone(cached, orders_table, settings, freeze_now):
+    t0 = freeze_now(dt.datetime(2024, 6, 3, 12, tzinfo=UTC))
+    Order.objects.create(placed=dt.datetime(2024, 6, 2, 23, 30, tzinfo=UTC), total=1)
+    kwargs = {"start": dt.datetime(2024, 6, 2, 12, tzinfo=UTC), "end": t0, "resolution": "day"}
+    settings.TIME_ZONE = "Europe/Berlin"
+    berlin = get_series("order_count", **kwargs)
+    settings.TIME_ZONE = "UTC"
+    assert get_series("order_count", **kwargs).buckets != berlin.buckets
+
+
+class BrokenCache:
+    """A cache whose server is down."""
+
+    def __init__(self, *args, **kwargs):
+        pass
+
+    def get(self, *args, **kwargs):
+        raise ConnectionError("cache server down")
+
+    def set(self, *args, **kwargs):
+        raise ConnectionError("cache server down")
+
+    def close(self, **kwargs):
+        pass
