@@ -456,7 +456,7 @@ def check_dimension_names(app_configs: Any = None, **kwargs: Any) -> list:
 
     messages = []
     for handle in monitor:
-        for dimension in handle.model.dimension_names():
+        for dimension in handle.dimension_names():
             if dimension in RESERVED_PARAMETERS:
                 messages.append(
                     Warning(
@@ -511,5 +511,55 @@ def _metric_name_clashes() -> list:
             "a count 'x' exports 'x_total'.",
             id="monitoring.W022",
         )
-        for handle, clash in split_clashes(monitor)[1]
+        for handle, clash in split_clashes(h for h in monitor if h.stored)[1]
     ]
+
+
+def _leading_index(model: Any, field: Any) -> bool:
+    """Return True if an index of ``model`` starts with ``field``'s column."""
+    if field.db_index or field.unique or field.primary_key:
+        return True
+    opts = model._meta
+    for index in opts.indexes:
+        if index.fields and index.fields[0].lstrip("-") == field.name:
+            return True
+    for constraint in opts.constraints:
+        fields = getattr(constraint, "fields", None)
+        if fields and fields[0] == field.name:
+            return True
+    return any(together and together[0] == field.name for together in opts.unique_together)
+
+
+@register(Tags.models)
+def check_table_indexes(app_configs: Any = None, **kwargs: Any) -> list:
+    """Warn about charts of existing tables whose date field has no index.
+
+    Every chart of such a monitor filters the table by a range of that field;
+    without an index that starts with it, each chart reads the whole table.
+    """
+    messages = []
+    for handle in monitor:
+        if handle.stored:
+            continue
+        model = handle.model
+        field = model._meta.get_field(handle.date_field)
+        if _leading_index(model, field):
+            continue
+        table = model._meta.db_table
+        messages.append(
+            Warning(
+                f"Monitor {handle.name!r} charts {model._meta.label} by "
+                f"{handle.date_field!r}, which has no index: each chart reads the whole "
+                f"table {table!r}.",
+                hint=(
+                    f"Give the field db_index=True or an index that starts with it, e.g. "
+                    f"models.Index(fields=[{handle.date_field!r}]) in Meta.indexes; for a "
+                    f"model you don't own, create it in a migration of your own app: "
+                    f"CREATE INDEX {table}_{field.column}_idx ON {table} ({field.column}). "
+                    f"See 'Charts of existing tables' in the docs."
+                ),
+                obj=model,
+                id="monitoring.W040",
+            )
+        )
+    return messages

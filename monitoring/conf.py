@@ -40,6 +40,11 @@ DEFAULTS: dict[str, object] = {
     "MONITORING_ADMIN_CARDS": None,
     # Range the dashboard and every monitor's card, JSON and CSV show when the URL names none.
     "MONITORING_DEFAULT_RANGE": "7d",
+    # Seconds a chart of an existing table (register_model()) stays in the cache; 0 turns
+    # the cache off.
+    "MONITORING_TABLE_CACHE_TIMEOUT": 60,
+    # The cache (an alias of CACHES) that keeps those charts.
+    "MONITORING_TABLE_CACHE": "default",
     # False keeps the jobs thread (sampled gauges, alert evaluation) from starting in
     # web processes; commands such as monitoring_sample then do that work from cron.
     "MONITORING_JOBS": True,
@@ -118,6 +123,16 @@ class Settings:
     @property
     def DEFAULT_RANGE(self) -> str:  # noqa: N802
         return getattr(settings, "MONITORING_DEFAULT_RANGE", DEFAULTS["MONITORING_DEFAULT_RANGE"])
+
+    @property
+    def TABLE_CACHE_TIMEOUT(self) -> float:  # noqa: N802
+        return getattr(
+            settings, "MONITORING_TABLE_CACHE_TIMEOUT", DEFAULTS["MONITORING_TABLE_CACHE_TIMEOUT"]
+        )
+
+    @property
+    def TABLE_CACHE(self) -> str:  # noqa: N802
+        return getattr(settings, "MONITORING_TABLE_CACHE", DEFAULTS["MONITORING_TABLE_CACHE"])
 
     @property
     def JOBS(self) -> bool:  # noqa: N802

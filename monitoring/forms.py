@@ -238,7 +238,7 @@ class MonitorQueryForm(forms.Form):
         super().__init__(data)
         self.handle = handle
         self.now = now
-        dimensions = handle.model.dimension_names()
+        dimensions = handle.dimension_names()
         self.fields["format"] = ChoiceParameter(list(FORMATS), _("Unknown format %(value)r."))
         self.fields["range"] = ChoiceParameter(list(RANGES), _("Unknown range %(value)r."))
         self.fields["start"] = DateTimeParameter()
@@ -251,7 +251,7 @@ class MonitorQueryForm(forms.Form):
             _("The monitor %(monitor)r has no dimension %%(value)r.") % {"monitor": handle.name},
         )
         self.fields["top"] = TopParameter()
-        for model_field in handle.model.dimension_fields():
+        for model_field in handle.dimension_fields():
             if model_field.name not in RESERVED_PARAMETERS:
                 self.fields[model_field.name] = DimensionParameter(model_field)
         known = [*RESERVED_PARAMETERS, *dimensions]
@@ -330,7 +330,7 @@ class MonitorQueryForm(forms.Form):
     def query(self) -> Query:
         """Return the cleaned parameters; call it after ``is_valid()`` returned True."""
         data = self.cleaned_data
-        dimensions = self.handle.model.dimension_names()
+        dimensions = self.handle.dimension_names()
         split = data["split"]
         if split is None and "split" not in self.data:
             split_by = dimensions[0] if dimensions else None

@@ -113,7 +113,7 @@ def split_clashes(monitors: Iterable[Monitor]) -> tuple[list[Monitor], list[tupl
 def _labels(handle: Monitor) -> list[str]:
     return [
         f"dimension_{name}" if name in _RESERVED_LABELS or name.startswith("__") else name
-        for name in handle.model.dimension_names()
+        for name in handle.dimension_names()
     ]
 
 
@@ -121,7 +121,7 @@ def _label_values(handle: Monitor, dimensions: str) -> tuple[str, ...]:
     """Return a rollup key's dimension values in label order (None and missing as "")."""
     found = json.loads(dimensions) if dimensions else {}
     values = []
-    for name in handle.model.dimension_names():
+    for name in handle.dimension_names():
         value = found.get(name)
         values.append("" if value is None else str(value))
     return tuple(values)
@@ -147,7 +147,8 @@ class RollupCollector:
     """Collect every registered monitor from the rollups (a ``prometheus_client`` collector)."""
 
     def __init__(self, monitors: list[Monitor] | None = None, using: str | None = None):
-        self.monitors = list(monitor) if monitors is None else monitors
+        # Charts of existing tables (register_model()) have no all-time totals to export.
+        self.monitors = [h for h in (list(monitor) if monitors is None else monitors) if h.stored]
         self.using = using or conf.DATABASE
 
     def describe(self) -> list[Any]:

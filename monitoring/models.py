@@ -618,3 +618,23 @@ class Lease(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} held by {self.holder}"
+
+
+class Sample(models.Model):
+    """One reading of a sampled gauge (``monitor.sample()``), at the start of its tick.
+
+    Unique per monitor and time, so a tick gets one reading whichever and
+    however many processes sample it (see :mod:`monitoring.sampling`).
+    """
+
+    monitor = models.CharField(max_length=100)
+    created = models.DateTimeField(db_index=True)
+    value = models.FloatField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["monitor", "created"], name="monitoring_sample_key")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.monitor}: {self.value} at {self.created:%Y-%m-%d %H:%M:%S}"

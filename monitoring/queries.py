@@ -32,7 +32,6 @@ from monitoring.buckets import (
     to_utc,
 )
 from monitoring.conf import conf
-from monitoring.models import _IntegerMixin
 from monitoring.register import Monitor, monitor
 from monitoring.storage.rollups import bin_value, dimension_value
 
@@ -236,7 +235,7 @@ def _summary(kind: str, bucket: _Bucket, integer: bool) -> int | float | None:
 
 def _clean_filters(handle: Monitor, filters: dict[str, Any] | None) -> dict[str, list[Any]]:
     """Return the filters as rollup key values per dimension, or raise ValueError."""
-    fields = {field.name: field for field in handle.model.dimension_fields()}
+    fields = {field.name: field for field in handle.dimension_fields()}
     cleaned = {}
     for name, wanted in (filters or {}).items():
         if name not in fields:
@@ -246,8 +245,24 @@ def _clean_filters(handle: Monitor, filters: dict[str, Any] | None) -> dict[str,
             )
         if not isinstance(wanted, (list, tuple, set, frozenset)):
             wanted = [wanted]
-        cleaned[name] = [_key_value(fields[name], value) for value in wanted]
+        if handle.stored:
+            cleaned[name] = [_key_value(fields[name], value) for value in wanted]
+        else:
+            cleaned[name] = _python_values(fields[name], wanted)
     return cleaned
+
+
+def _python_values(field: Any, wanted: Iterable[Any]) -> list[Any]:
+    """Return filter values as a table's field compares them; values it refuses match nothing."""
+    values = []
+    for value in wanted:
+        if field.is_relation and hasattr(value, "pk"):
+            value = value.pk
+        try:
+            values.append(field.to_python(value))
+        except ValidationError:
+            continue
+    return values
 
 
 def _key_value(field: Any, value: Any) -> Any:
@@ -435,21 +450,23 @@ def get_series(
     flushed first (outside a transaction), so a process sees what it added.
     """
     handle = name if isinstance(name, Monitor) else monitor.get(name)
-    _flush_own_points()
+    if handle.stored:
+        _flush_own_points()
     # In UTC even when now() is naive (USE_TZ = False), so every comparison below is aware.
     end = to_utc(end if end is not None else timezone.now())
     start = to_utc(start) if start is not None else end - dt.timedelta(days=1)
     if start >= end:
         raise ValueError(f"start ({start.isoformat()}) must be before end ({end.isoformat()}).")
     if resolution == "auto":
-        resolution = choose_resolution(start, end)
+        # A table monitor reads its own table, which no retention setting prunes.
+        resolution = choose_resolution(start, end, now=None if handle.stored else start)
     elif resolution not in BUCKET_SIZES:
         raise ValueError(
             f"Unknown resolution {resolution!r}; choose auto or one of {', '.join(BUCKET_SIZES)}."
         )
     cleaned = _clean_filters(handle, filters)
-    if split_by is not None and split_by not in handle.model.dimension_names():
-        valid = ", ".join(repr(d) for d in handle.model.dimension_names()) or "none"
+    if split_by is not None and split_by not in handle.dimension_names():
+        valid = ", ".join(repr(d) for d in handle.dimension_names()) or "none"
         raise ValueError(
             f"Monitor {handle.name!r} has no dimension {split_by!r} to split by; "
             f"valid dimensions: {valid}."
@@ -462,9 +479,22 @@ def get_series(
     if count > MAX_BUCKETS:
         raise ValueError(f"{count} {resolution} buckets is too many; choose a coarser resolution.")
     starts = bucket_starts(start, end, resolution)
+    if not handle.stored:
+        from monitoring.tables import table_series
+
+        return table_series(
+            handle,
+            start=start,
+            end=end,
+            resolution=resolution,
+            starts=starts,
+            filters=cleaned,
+            split_by=split_by,
+            top=top,
+        )
     range_start, range_end = starts[0], next_bucket(starts[-1], resolution)
     kind = handle.kind
-    integer = issubclass(handle.model, _IntegerMixin)
+    integer = handle.integer
     epochs = [int(bucket.timestamp()) for bucket in starts]
     first_s, end_s = epochs[0], int(range_end.timestamp())
 
@@ -670,6 +700,10 @@ def last_point(name: str | Monitor) -> dt.datetime | None:
     from monitoring.models import Rollup
 
     handle = name if isinstance(name, Monitor) else monitor.get(name)
+    if not handle.stored:
+        from monitoring.tables import last_row
+
+        return last_row(handle)
     rows = Rollup.objects.using(conf.DATABASE).filter(monitor=handle.name)
     last_at = rows.aggregate(last=Max("last_at"))["last"]
     if last_at is None:

@@ -6,6 +6,7 @@ process, filled by ``monitoring.py`` modules found by :func:`autodiscover`.
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import threading
 import time
@@ -85,17 +86,37 @@ class Monitor:
         self.order = 0 if order is None else order
         self.unit = unit or ""
         self.description = description or ""
-        # The model's add() itself, bound here: one Python call less per data point,
-        # which is a third of what add() costs the caller. Same signature and behaviour.
-        self.add = model.add  # type: ignore[method-assign]
+        if type(self).add is Monitor.add:
+            # The model's add() itself, bound here: one Python call less per data point,
+            # which is a third of what add() costs the caller. Same signature and behaviour.
+            self.add = model.add  # type: ignore[method-assign]
 
     def __repr__(self) -> str:
         return f"<Monitor {self.name!r}: {self.model._meta.label}>"
+
+    #: True when the monitor's data is in the rollups (written through ``add()``);
+    #: False for a chart of an existing table, read straight from that table.
+    stored = True
 
     @property
     def kind(self) -> str:
         """Return ``"count"``, ``"value"`` or ``"duration"``, from the model's base."""
         return self.model.kind
+
+    @property
+    def integer(self) -> bool:
+        """Return True if the monitor's values are whole numbers."""
+        from monitoring.models import _IntegerMixin
+
+        return issubclass(self.model, _IntegerMixin)
+
+    def dimension_fields(self) -> list[Any]:
+        """Return the model fields the monitor can be filtered and split by."""
+        return self.model.dimension_fields()
+
+    def dimension_names(self) -> list[str]:
+        """Return the names of the monitor's dimensions, in field order."""
+        return [field.name for field in self.dimension_fields()]
 
     def add(self, value: Any = _MISSING, at: datetime | None = None, **dimensions: Any) -> None:
         """Record one data point; raise TypeError/ValueError for bad input and record nothing.
@@ -162,17 +183,7 @@ class MonitorRegistry:
         another monitor, or of a kind the view cannot show, raise
         ImproperlyConfigured.
         """
-        if not isinstance(name, str) or not slug_re.match(name):
-            raise ValueError(
-                f"Monitor name {name!r} is not a slug: use only letters, numbers, "
-                f"underscores and hyphens, as in 'user_count'."
-            )
-        if name in self._registry:
-            raise AlreadyRegistered(
-                f"The monitor {name!r} is already registered "
-                f"(model {self._registry[name].model._meta.label}). "
-                f"Unregister it first or choose another name."
-            )
+        self._check_name(name)
         if isinstance(view, type):
             raise ImproperlyConfigured(
                 f"Monitor {name!r}: register a view function, not the class {view.__name__}; "
@@ -209,7 +220,7 @@ class MonitorRegistry:
                 f"monitors, but {model._meta.label} is a {model.kind} monitor."
             )
         for other in self._registry.values():
-            if other.model is model:
+            if other.stored and other.model is model:
                 raise ImproperlyConfigured(
                     f"Monitor {name!r}: the model {model._meta.label} already belongs to "
                     f"the monitor {other.name!r}; give each monitor a model of its own."
@@ -227,10 +238,144 @@ class MonitorRegistry:
         self._registry[name] = handle
         return handle
 
+    def register_model(
+        self,
+        name: str,
+        model: Any,
+        *,
+        date_field: str,
+        value: Any = None,
+        dimensions: list[str] | tuple[str, ...] | None = None,
+        view: Callable[..., Any] | None = None,
+        title: str | None = None,
+        category: str | None = None,
+        order: int | None = None,
+        unit: str | None = None,
+        description: str | None = None,
+    ) -> Monitor:
+        """Register a chart of an existing model (or queryset) by one of its date fields.
+
+        Each bucket shows ``value``, an aggregate over the rows whose
+        ``date_field`` falls into it: ``Count("pk")`` by default, or a
+        ``Sum("total")``. ``dimensions`` names columns to filter and split
+        by. Nothing is recorded, so ``add()`` raises TypeError; the chart
+        reads the table itself (see :mod:`monitoring.tables`). ``view``
+        defaults to ``IntegerCountView.as_view()``.
+
+        If the name is already registered, raise AlreadyRegistered; if it is
+        not a slug, ValueError; for a bad model, field, value or dimension,
+        ImproperlyConfigured.
+        """
+        from django.db.models import Count
+
+        from monitoring.tables import make_table_monitor
+
+        self._check_name(name)
+        if view is None:
+            from monitoring.views import IntegerCountView
+
+            view = IntegerCountView.as_view()
+        handle = make_table_monitor(
+            name,
+            model,
+            view,
+            date_field=date_field,
+            value=Count("pk") if value is None else value,
+            dimensions=dimensions,
+            title=title,
+            category=category,
+            order=order,
+            unit=unit,
+            description=description,
+        )
+        self._registry[name] = handle
+        return handle
+
+    def sample(
+        self,
+        name: str,
+        function: Callable[[], Any] | None = None,
+        *,
+        every: float | int | str | dt.timedelta,
+        timeout: float | None = 10.0,
+        view: Callable[..., Any] | None = None,
+        title: str | None = None,
+        category: str | None = None,
+        order: int | None = None,
+        unit: str | None = None,
+        description: str | None = None,
+    ) -> Any:
+        """Register a gauge that records what ``function()`` returns, once per ``every``.
+
+        ``every`` is seconds, a timedelta or a string such as ``"30s"``,
+        ``"5m"``, ``"1h"``. One process of the deployment samples each tick
+        (see :mod:`monitoring.sampling`); ``function`` runs on a thread of
+        its own for at most ``timeout`` seconds (None: no bound, on the
+        calling thread). Without ``function``, return a decorator::
+
+            @monitor.sample("pending_orders", every="5m")
+            def pending_orders():
+                return Order.objects.filter(state="pending").count()
+
+        Return the handle (or, as a decorator, the function unchanged). If the
+        name is already registered, raise AlreadyRegistered; if it is not a
+        slug, ValueError; for a bad ``every`` or ``timeout``, ValueError; if
+        ``function`` is not callable, TypeError.
+        """
+        from monitoring import jobs
+        from monitoring.sampling import SampledMonitor
+
+        self._check_name(name)
+        seconds = jobs.parse_interval(every, f"Monitor {name!r}: every")
+        if timeout is not None:
+            timeout = jobs.parse_interval(timeout, f"Monitor {name!r}: timeout")
+        options = {
+            "title": title,
+            "category": category,
+            "order": order,
+            "unit": unit,
+            "description": description,
+        }
+        if function is None:
+
+            def decorator(function: Callable[[], Any]) -> Callable[[], Any]:
+                self.sample(name, function, every=seconds, timeout=timeout, view=view, **options)
+                return function
+
+            return decorator
+        if not callable(function):
+            raise TypeError(f"Monitor {name!r}: the sampler {function!r} is not callable.")
+        if view is None:
+            from monitoring.views import ValueView
+
+            view = ValueView.as_view()
+        handle = SampledMonitor(name, view, function, every=seconds, timeout=timeout, **options)
+        self._registry[name] = handle
+        jobs.every(seconds, handle.sample, name=handle.job_name)
+        return handle
+
+    def _check_name(self, name: object) -> None:
+        if not isinstance(name, str) or not slug_re.match(name):
+            raise ValueError(
+                f"Monitor name {name!r} is not a slug: use only letters, numbers, "
+                f"underscores and hyphens, as in 'user_count'."
+            )
+        if name in self._registry:
+            raise AlreadyRegistered(
+                f"The monitor {name!r} is already registered "
+                f"(model {self._registry[name].model._meta.label}). "
+                f"Unregister it first or choose another name."
+            )
+
     def unregister(self, name: str) -> None:
         """Remove the monitor ``name``. If it isn't registered, raise NotRegistered."""
-        self.get(name)
+        handle = self.get(name)
         del self._registry[name]
+        job = getattr(handle, "job_name", None)
+        if job is not None:
+            from monitoring import jobs
+
+            jobs.unregister(job)
 
     def is_registered(self, name: str) -> bool:
         """Return True if a monitor is registered under ``name``."""
@@ -246,7 +391,7 @@ class MonitorRegistry:
     def get_for_model(self, model: type[MonitorBase]) -> Monitor | None:
         """Return the monitor that records into ``model``, or None."""
         for handle in self._registry.values():
-            if handle.model is model:
+            if handle.stored and handle.model is model:
                 return handle
         return None
 

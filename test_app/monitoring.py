@@ -3,6 +3,8 @@
 ``user_count`` is registered in models.py, as the seed's test app did.
 """
 
+from django.db.models import Sum
+
 from monitoring.register import monitor
 from monitoring.views import DurationView, IntegerCountView, ValueView
 from test_app.models import (
@@ -10,6 +12,7 @@ from test_app.models import (
     MonitorOrderCount,
     MonitorQueueLength,
     MonitorRequestTime,
+    Order,
 )
 
 monitor.register(
@@ -43,3 +46,21 @@ monitor.register(
     order=3,
     unit="ms",
 )
+monitor.register_model(
+    "revenue",
+    Order,
+    date_field="placed",
+    value=Sum("total"),
+    dimensions=["plan", "paid"],
+    title="Revenue",
+    category="Shop",
+    order=2,
+    unit="EUR",
+    description="The total of the orders placed, read straight from the orders table.",
+)
+
+
+@monitor.sample("unpaid_orders", every="1m", title="Unpaid orders", category="Shop", order=3)
+def unpaid_orders():
+    """Orders placed but not paid yet: a state, read once a minute."""
+    return Order.objects.filter(paid=False).count()

@@ -20,10 +20,15 @@ ROOT = Path(__file__).resolve().parent.parent
 def _write_synchronously():
     """Write each data point inside add(), so tests read what they added.
 
+    Charts of existing tables are not cached (tests/test_tables.py turns it on).
+
     Tests of the buffer turn it back on (see tests/test_storage.py).
     """
-    # No jobs thread either: tests run jobs with jobs.run_due() on their own clock.
-    with override_settings(MONITORING_BUFFER=False, MONITORING_JOBS=False):
+    # No cached charts of existing tables, and no jobs thread: each test reads the rows it
+    # made, and runs jobs with jobs.run_due() on its own clock.
+    with override_settings(
+        MONITORING_BUFFER=False, MONITORING_TABLE_CACHE_TIMEOUT=0, MONITORING_JOBS=False
+    ):
         yield
 
 

@@ -78,4 +78,9 @@ def test_a_failing_listener_never_stops_a_flush(buffered, fresh, caplog):
 
 def test_the_monitors_are_in_their_own_category():
     names = [h.name for h in monitor if h.category == "Monitoring"]
-    assert names == ["monitoring_points", "monitoring_flush_time", "monitoring_flush_lag"]
+    assert names == [
+        "monitoring_points",
+        "monitoring_flush_time",
+        "monitoring_flush_lag",
+        "monitoring_samples",
+    ]

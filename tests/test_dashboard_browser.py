@@ -22,7 +22,7 @@ from factory.django import mute_signals
 
 from monitoring.register import monitor
 from monitoring.views import ValueView
-from test_app.models import MonitorLoadAverage
+from test_app.models import MonitorLoadAverage, Order
 from tests.chromium import CHROMIUM, CHROMIUM_ARGS
 from tests.factories import (
     OrderCountFactory,
@@ -208,11 +208,15 @@ def known_data(db):
     MonitorLoadAverage.add(0.75, at=now - dt.timedelta(hours=4))
     for ms in [80.0, 120.0, 450.0]:
         RequestTimeFactory(value=ms, created=now - dt.timedelta(minutes=30))
+    # The orders table the demo's 'revenue' charts straight from its rows.
+    Order.objects.create(placed=now - dt.timedelta(hours=5), plan="pro", total=29)
+    Order.objects.create(placed=now - dt.timedelta(days=2), plan="free", total=9)
 
 
 EXPECTED_HEADLINES = {
     "user_count": "3",
     "orders": "6",
+    "revenue": "38",
     "queue_length": "7",
     "load_average": "0.75",
     "request_time": "450",

@@ -229,7 +229,7 @@ def test_the_grafana_dashboard_reads_only_metrics_and_labels_we_export(client, d
     exported = {}
     for handle in monitor:
         for name in exported_names(handle):
-            exported[name] = set(handle.model.dimension_names())
+            exported[name] = set(handle.dimension_names())
     dashboard = json.loads((ROOT / "docs" / "grafana" / "builtins.json").read_text())
     exprs = [t["expr"] for p in dashboard["panels"] for t in p.get("targets", [])]
     assert len(exprs) >= 10

@@ -10,6 +10,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from monitoring.queries import get_series
+from monitoring.register import monitor
 from test_app.management.commands import demo
 from test_app.models import (
     MonitorLoadAverage,
@@ -47,6 +48,17 @@ def test_sample_data_spans_the_days_with_a_daily_and_weekly_rhythm(freeze_now):
     assert weekday > weekend
     plans = set(MonitorOrderCount.objects.values_list("plan", flat=True))
     assert plans == {"free", "pro", "team"}
+    # The orders table the 'revenue' chart and the 'unpaid_orders' gauge read: the same
+    # orders, the last hour's still unpaid.
+    from test_app.models import Order
+
+    assert Order.objects.count() == MonitorOrderCount.objects.count()
+    unpaid = Order.objects.filter(paid=False)
+    assert unpaid.exists()
+    assert not unpaid.filter(placed__lt=timezone.now() - dt.timedelta(hours=1)).exists()
+    assert monitor.get("unpaid_orders").function() == unpaid.count()
+    revenue = get_series("revenue", start=oldest, end=timezone.now() + dt.timedelta(minutes=1))
+    assert revenue.summary == sum(o.total for o in Order.objects.all())
 
 
 def test_sample_data_is_repeatable_and_clear_replaces_it():

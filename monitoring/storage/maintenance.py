@@ -103,7 +103,10 @@ def prune(
     result: dict[str, int] = {}
     if retention.get("raw") is not None:
         cutoff = now - dt.timedelta(days=retention["raw"])
-        for model in monitor_models():
+        from monitoring.models import Sample
+
+        # The readings of sampled gauges are raw rows too, kept as long.
+        for model in [*monitor_models(), Sample]:
             queryset = model._base_manager.using(alias).filter(created__lt=cutoff)
             label = f"{model._meta.label} (raw)"
             result[label] = delete(label, queryset)
@@ -210,8 +213,14 @@ def rebuild(
     flushed while a rebuild runs are counted once on SQLite; on PostgreSQL,
     stop writers of the monitor for an exact rebuild.
     """
+    from monitoring.models import MonitorBase
+
+    # Charts of existing tables (register_model()) have no rollups to rebuild, and
+    # sampled gauges no raw rows of their own model to rebuild them from.
     return {
-        handle.name: _rebuild_one(handle, since, until, batch_size, progress) for handle in handles
+        handle.name: _rebuild_one(handle, since, until, batch_size, progress)
+        for handle in handles
+        if handle.stored and issubclass(handle.model, MonitorBase)
     }
 
 

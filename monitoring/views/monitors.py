@@ -220,7 +220,7 @@ class MonitorView(StaffRequiredMixin, View):
             export = params.copy()
             export["format"] = fmt
             exports[fmt] = f"{self.request.path}?{export.urlencode()}"
-        dimensions = handle.model.dimension_names()
+        dimensions = handle.dimension_names()
         return {
             **base_context(self.request),
             "monitor": handle,

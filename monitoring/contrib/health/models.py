@@ -17,3 +17,9 @@ class FlushTime(DurationBase, models.Model):
 
 class FlushLag(DurationBase, models.Model):
     """How long a buffer waited between two flushes, in ms: the longest a point waited."""
+
+
+class SampleCount(IntegerCountBase, models.Model):
+    """Readings of sampled gauges by outcome: ok, failed, timeout, skipped or taken."""
+
+    outcome = models.CharField(max_length=8)

@@ -1,6 +1,6 @@
 """Register monitoring's own health monitors (found by autodiscovery)."""
 
-from monitoring.contrib.health.models import FlushLag, FlushTime, PointCount
+from monitoring.contrib.health.models import FlushLag, FlushTime, PointCount, SampleCount
 from monitoring.register import monitor
 from monitoring.views import DurationView, IntegerCountView
 
@@ -32,4 +32,16 @@ monitor.register(
     order=3,
     unit="ms",
     description="How long a buffer waited between two flushes: the longest a point waited.",
+)
+monitor.register(
+    "monitoring_samples",
+    IntegerCountView.as_view(model=SampleCount),
+    title="Gauge samples",
+    category=CATEGORY,
+    order=4,
+    unit="samples",
+    description=(
+        "Readings of sampled gauges: taken, failed, timed out, skipped while the last one "
+        "still ran, or taken already by another process."
+    ),
 )

@@ -12,7 +12,8 @@ import logging
 from time import time_ns
 
 from monitoring import storage
-from monitoring.contrib.health.models import FlushLag, FlushTime, PointCount
+from monitoring.contrib.health.models import FlushLag, FlushTime, PointCount, SampleCount
+from monitoring.sampling import SAMPLE_LISTENERS, SampleReport
 from monitoring.storage.buffer import FLUSH_LISTENERS, FlushReport
 
 logger = logging.getLogger("monitoring.contrib.health")
@@ -45,7 +46,14 @@ def record(report: FlushReport) -> None:
     _own["pending"] += added
 
 
+def record_sample(report: SampleReport) -> None:
+    """Count one sampling of a sampled gauge by its outcome."""
+    storage.record(SampleCount, 1, time_ns(), (report.outcome,))
+
+
 def listen() -> None:
-    """Have every flush of this process reported (once, whatever the number of calls)."""
+    """Have every flush and every sampling of this process reported (once, whatever the calls)."""
     if record not in FLUSH_LISTENERS:
         FLUSH_LISTENERS.append(record)
+    if record_sample not in SAMPLE_LISTENERS:
+        SAMPLE_LISTENERS.append(record_sample)

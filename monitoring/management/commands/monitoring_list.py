@@ -56,6 +56,13 @@ def monitor_rows(now: dt.datetime | None = None) -> list[dict[str, Any]]:
     zone = site_timezone()
     result = []
     for handle in monitor:
+        if not handle.stored:
+            # A chart of an existing table: its rows today and its newest row, from the table.
+            from monitoring.tables import today
+
+            result.append({"name": handle.name, "kind": handle.kind, **today(handle, now)})
+            result[-1]["category"] = handle.category or ""
+            continue
         at, value = newest.get(handle.name, (None, None))
         result.append(
             {

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import random
+from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
@@ -20,6 +21,7 @@ from test_app.models import (
     MonitorQueueLength,
     MonitorRequestTime,
     MonitorUserCount,
+    Order,
 )
 
 SAMPLE_MODELS = [
@@ -29,7 +31,11 @@ SAMPLE_MODELS = [
     MonitorQueueLength,
     MonitorLoadAverage,
     MonitorRequestTime,
+    Order,
 ]
+
+#: What an order costs on each plan: the revenue chart sums Order.total.
+PRICES = {"free": Decimal("9.00"), "pro": Decimal("29.00"), "team": Decimal("99.00")}
 
 
 #: The staff login the sample data comes with.
@@ -105,8 +111,12 @@ class Command(BaseCommand):
                     rows[LoginCount].append(LoginCount(created=self.jitter(rng, at)))
                 for _ in range(self.poisson(rng, 0.8 * busy * burst)):
                     plan = rng.choices(["free", "pro", "team"], weights=[6, 3, 1])[0]
-                    rows[MonitorOrderCount].append(
-                        MonitorOrderCount(created=self.jitter(rng, at), plan=plan)
+                    placed = self.jitter(rng, at)
+                    rows[MonitorOrderCount].append(MonitorOrderCount(created=placed, plan=plan))
+                    # The last hour's orders await payment: the demo's sampled gauge reads them.
+                    paid = placed < end - dt.timedelta(hours=1)
+                    rows[Order].append(
+                        Order(placed=placed, plan=plan, total=PRICES[plan], paid=paid)
                     )
                 queue = max(0.0, queue * 0.8 + rng.gauss(12 * busy * burst, 3) * 0.2)
                 rows[MonitorQueueLength].append(MonitorQueueLength(created=at, value=round(queue)))
