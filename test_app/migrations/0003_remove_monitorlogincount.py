@@ -5,7 +5,7 @@ from django.db import migrations
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("test_app", "0001_initial"),
+        ("test_app", "0002_order"),
     ]
 
     operations = [
