@@ -164,3 +164,19 @@ def test_raw_rows_are_the_import_format(freeze_now, data):
         "2026-03-10T16:05:00+01:00,8.5",
         "2026-03-10T16:05:00+01:00,120.25",
     ]
+
+
+@pytest.mark.parametrize(
+    "name, message",
+    [
+        ("revenue", "'revenue' charts an existing table .* no raw rows of its own to export"),
+        ("unpaid_orders", "'unpaid_orders' is a sampled gauge .* no raw rows to export"),
+    ],
+)
+def test_table_charts_and_sampled_gauges_have_no_raw_rows_to_export(name, message):
+    with pytest.raises(CommandError, match=message):
+        call_command("monitoring_export", name, "--format", "raw", stdout=StringIO())
+    out = StringIO()
+    call_command("monitoring_export", name, "--format", "csv", stdout=out)
+    assert out.getvalue().startswith("start,")
+

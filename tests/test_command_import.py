@@ -159,6 +159,20 @@ def test_unknown_monitor_and_file_are_command_errors(tmp_path):
         run("orders", str(path))
 
 
+@pytest.mark.parametrize(
+    "name, message",
+    [
+        ("revenue", "'revenue' charts an existing table .* no raw rows of its own to import"),
+        ("unpaid_orders", "'unpaid_orders' is a sampled gauge .* no raw rows to import"),
+    ],
+)
+def test_table_charts_and_sampled_gauges_have_no_raw_rows_to_import(tmp_path, name, message):
+    path = tmp_path / "points.csv"
+    path.write_text("at,value\n2026-03-10T12:00:00Z,1\n")
+    with pytest.raises(CommandError, match=message):
+        run(name, str(path))
+
+
 @pytest.mark.django_db(transaction=True)  # the child process commits: flush the tables after
 def test_the_command_line_runs_it_after_the_system_checks(tmp_path):
     # manage.py runs the system checks first, which call_command() skips.

@@ -23,11 +23,36 @@ from monitoring.models import _clean_dimension
 if TYPE_CHECKING:
     from monitoring.models import MonitorBase
 
-__all__ = ["LineError", "PointReader", "RawRows", "raw_header"]
+__all__ = ["LineError", "PointReader", "RawRows", "raw_header", "raw_model"]
 
 # ASCII digits only: int() and float() would also take "٣", "1_000" and "nan".
 _INTEGER = re.compile(r"[+-]?[0-9]+", re.ASCII)
 _DECIMAL = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?", re.ASCII)
+
+
+def raw_model(handle: Any, action: str) -> type[MonitorBase]:
+    """Return the model of a recorded monitor's raw rows, or say why ``handle`` has none.
+
+    Charts of existing tables and sampled gauges read their data elsewhere;
+    ``action`` (``"import"``, ``"export"``) goes into the message.
+    """
+    from django.core.management.base import CommandError
+
+    from monitoring.models import MonitorBase
+
+    if not handle.stored:
+        raise CommandError(
+            f"{handle.name!r} charts an existing table (monitor.register_model()): it has "
+            f"no raw rows of its own to {action}. Work on the table itself, or export "
+            "its buckets with --format csv or json."
+        )
+    if not issubclass(handle.model, MonitorBase):
+        raise CommandError(
+            f"{handle.name!r} is a sampled gauge (monitor.sample()): its readings come "
+            f"from its sampler, and there are no raw rows to {action}. Export its "
+            "buckets with --format csv or json."
+        )
+    return handle.model
 
 
 def raw_header(model: type[MonitorBase]) -> list[str]:

@@ -20,7 +20,7 @@ from monitoring.conf import conf
 from monitoring.exceptions import NotRegistered
 from monitoring.forms import RANGES, RESERVED_PARAMETERS, MonitorQueryForm, Query
 from monitoring.management.progress import Progress
-from monitoring.management.rawcsv import RawRows, raw_header
+from monitoring.management.rawcsv import RawRows, raw_header, raw_model
 from monitoring.register import Monitor, monitor
 from monitoring.views.monitors import MonitorView
 
@@ -160,7 +160,7 @@ class Command(BaseCommand):
             raise CommandError(f"Cannot write {path}: {exc.strerror or exc}.") from None
 
     def export_raw(self, handle: Monitor, query: Query, output: str | None, verbosity: int) -> None:
-        rows = RawRows(handle.model, query.start, query.end, query.filters, using=conf.DATABASE)
+        rows = RawRows(raw_model(handle, "export"), query.start, query.end, query.filters, using=conf.DATABASE)
         progress = Progress(
             self.stderr, handle.name, rows.count(), unit="rows", enabled=verbosity > 0
         )

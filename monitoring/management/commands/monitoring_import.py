@@ -25,7 +25,7 @@ from monitoring.buckets import site_timezone
 from monitoring.conf import conf
 from monitoring.exceptions import NotRegistered
 from monitoring.management.progress import Progress
-from monitoring.management.rawcsv import LineError, PointReader
+from monitoring.management.rawcsv import LineError, PointReader, raw_model
 from monitoring.register import monitor
 from monitoring.storage.maintenance import rebuild
 from monitoring.storage.writer import write_points
@@ -76,16 +76,17 @@ class Command(BaseCommand):
             handle = monitor.get(name)
         except NotRegistered as exc:
             raise CommandError(str(exc)) from None
+        model = raw_model(handle, "import")
         verbose = options["verbosity"] > 0
         self.stdin = options.get("stdin") or sys.stdin
         with self.open_input(file) as stream:
-            count, first, last = self.check_lines(handle.model, stream, verbose)
+            count, first, last = self.check_lines(model, stream, verbose)
             if count == 0:
                 source = "Standard input" if file == "-" else file
                 self.stdout.write(f"{source} has no data points; nothing imported.")
                 return
             stream.seek(0)
-            reader = PointReader(handle.model, csv.reader(stream))
+            reader = PointReader(model, csv.reader(stream))
             alias = conf.DATABASE
             progress = Progress(
                 self.stderr, f"{name}: writing", count, unit="points", enabled=verbose
@@ -95,7 +96,7 @@ class Command(BaseCommand):
                 with transaction.atomic(using=alias):
                     if options["replace_range"]:
                         deleted = (
-                            handle.model._base_manager.using(alias)
+                            model._base_manager.using(alias)
                             .filter(created__gte=_stored(first), created__lte=_stored(last))
                             ._raw_delete(alias)
                         )
