@@ -179,4 +179,3 @@ def test_table_charts_and_sampled_gauges_have_no_raw_rows_to_export(name, messag
     out = StringIO()
     call_command("monitoring_export", name, "--format", "csv", stdout=out)
     assert out.getvalue().startswith("start,")
-

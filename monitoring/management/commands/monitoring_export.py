@@ -160,7 +160,8 @@ class Command(BaseCommand):
             raise CommandError(f"Cannot write {path}: {exc.strerror or exc}.") from None
 
     def export_raw(self, handle: Monitor, query: Query, output: str | None, verbosity: int) -> None:
-        rows = RawRows(raw_model(handle, "export"), query.start, query.end, query.filters, using=conf.DATABASE)
+        model = raw_model(handle, "export")
+        rows = RawRows(model, query.start, query.end, query.filters, using=conf.DATABASE)
         progress = Progress(
             self.stderr, handle.name, rows.count(), unit="rows", enabled=verbosity > 0
         )
