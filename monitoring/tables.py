@@ -438,7 +438,7 @@ def _read(
                 for epoch in epochs
             }
             rest = sum(label_totals[label] for label in ranked[top:])
-            groups.append(Group(OTHER, {"sum": column(other)}, rest))
+            groups.append(Group(OTHER, {"sum": column(other)}, rest, other=True))
 
     span = end - start
     return Series(
