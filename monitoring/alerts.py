@@ -50,8 +50,10 @@ __all__ = [
     "alert_resolved",
     "deliver",
     "evaluate",
+    "firing",
     "format_value",
     "parse_duration",
+    "states",
 ]
 
 logger = logging.getLogger("monitoring.alerts")
@@ -268,6 +270,38 @@ def _db_time(moment: dt.datetime) -> dt.datetime:
 
 def _aware(value: dt.datetime) -> dt.datetime:
     return to_utc(value)
+
+
+# -- state -----------------------------------------------------------------------
+
+
+def states(rules: Iterable[Rule] | None = None) -> dict[str, AlertState]:
+    """Return the stored state of each rule (every registered rule by default) by name.
+
+    A rule never evaluated yet has no state.
+    """
+    from monitoring.models import AlertState
+    from monitoring.register import monitor
+
+    names = [rule.name for rule in (monitor.alerts.values() if rules is None else rules)]
+    if not names:
+        return {}
+    rows = AlertState.objects.using(conf.DATABASE).filter(rule__in=names)
+    return {row.rule: row for row in rows}
+
+
+def firing(rules: Iterable[Rule] | None = None) -> list[tuple[Rule, AlertState]]:
+    """Return ``(rule, state)`` for every rule that fires now, in registration order."""
+    from monitoring.models import AlertState
+    from monitoring.register import monitor
+
+    rules = list(monitor.alerts.values() if rules is None else rules)
+    stored = states(rules)
+    return [
+        (rule, stored[rule.name])
+        for rule in rules
+        if rule.name in stored and stored[rule.name].state == AlertState.FIRING
+    ]
 
 
 # -- evaluation ------------------------------------------------------------------

@@ -469,3 +469,38 @@ def test_two_processes_send_one_email_per_transition_sqlite(tmp_path):
 @pytest.mark.django_db(transaction=True)
 def test_two_processes_send_one_email_per_transition_postgres(tmp_path):
     _evaluate_in_two_processes(tmp_path)
+
+
+# -- system checks ----------------------------------------------------------------
+
+
+def alert_check_ids(**settings_):
+    from django.core.checks import run_checks
+
+    with override_settings(**settings_):
+        return [m.id for m in run_checks() if m.id[len("monitoring.") + 1 :].startswith("05")]
+
+
+@pytest.mark.parametrize(
+    ("settings_", "ids"),
+    [
+        ({}, []),
+        ({"MONITORING_ALERT_INTERVAL": 0}, ["monitoring.E050"]),
+        ({"MONITORING_ALERT_INTERVAL": "60"}, ["monitoring.E050"]),
+        ({"MONITORING_ALERT_EMAILS": "ops@example.com"}, ["monitoring.E051"]),
+        ({"MONITORING_ALERT_EMAILS": ["ops"]}, ["monitoring.E051"]),
+        ({"MONITORING_HEALTH_TOKEN": " "}, ["monitoring.E052"]),
+        ({"MONITORING_HEALTH_TOKEN": 123}, ["monitoring.E052"]),
+        ({"MONITORING_HEALTH_FLUSH_LAG": -1}, ["monitoring.E053"]),
+        ({"MONITORING_ALERT_EMAILS": None, "ADMINS": []}, []),  # no rules: nothing to send
+    ],
+)
+def test_alert_settings_are_checked(settings_, ids):
+    assert alert_check_ids(**settings_) == ids
+
+
+def test_rules_without_anybody_to_email_are_a_warning():
+    monitor.alert("x", Rule("orders", above=1))
+    assert alert_check_ids(MONITORING_ALERT_EMAILS=None, ADMINS=[]) == ["monitoring.W050"]
+    assert alert_check_ids(MONITORING_ALERT_EMAILS=None, ADMINS=[("a", "a@example.com")]) == []
+    assert alert_check_ids(MONITORING_ALERT_EMAILS=["ops@example.com"], ADMINS=[]) == []
