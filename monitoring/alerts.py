@@ -53,6 +53,7 @@ __all__ = [
     "firing",
     "format_value",
     "parse_duration",
+    "schedule",
     "states",
 ]
 
@@ -453,6 +454,24 @@ def deliver(now: dt.datetime | None = None) -> int:
         rows.filter(pk=transition.pk).update(emailed=_db_time(now), error="")
         sent += 1
     return sent
+
+
+#: The name of the evaluation's job (and lease) in :mod:`monitoring.jobs`.
+JOB = "alerts"
+
+
+def schedule() -> None:
+    """Have the rules evaluated every ``MONITORING_ALERT_INTERVAL``, if any are registered.
+
+    Called by ``MonitoringConfig.ready()`` after autodiscovery. The job runs
+    on one process of the whole deployment per interval (see
+    :mod:`monitoring.jobs`).
+    """
+    from monitoring import jobs
+    from monitoring.register import monitor
+
+    if monitor.alerts:
+        jobs.every(_interval(), evaluate, name=JOB)
 
 
 def _interval() -> float:

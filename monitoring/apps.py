@@ -10,7 +10,9 @@ class MonitoringConfig(AppConfig):
 
     def ready(self) -> None:
         from monitoring import (
+            alerts,
             checks,  # noqa: F401 - registers the checks
+            jobs,
             storage,
         )
         from monitoring.register import autodiscover
@@ -19,5 +21,9 @@ class MonitoringConfig(AppConfig):
         # Request ends wake the flusher; forks, exits and multiprocessing children
         # flush. The background thread itself starts on the first buffered add().
         storage.connect()
+        # The jobs thread (sampled gauges, alerts) starts on the first request.
+        jobs.connect()
         autodiscover()
         connect_model_signals()
+        # After autodiscovery: the rules are registered in the apps' monitoring.py.
+        alerts.schedule()

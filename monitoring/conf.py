@@ -40,6 +40,9 @@ DEFAULTS: dict[str, object] = {
     "MONITORING_ADMIN_CARDS": None,
     # Range the dashboard and every monitor's card, JSON and CSV show when the URL names none.
     "MONITORING_DEFAULT_RANGE": "7d",
+    # False keeps the jobs thread (sampled gauges, alert evaluation) from starting in
+    # web processes; commands such as monitoring_sample then do that work from cron.
+    "MONITORING_JOBS": True,
     # -- built-in monitors ----------------------------------------------------
     # Regular expressions of request paths the built-in middleware don't record.
     "MONITORING_REQUESTS_SKIP": [],
@@ -129,6 +132,10 @@ class Settings:
     @property
     def DEFAULT_RANGE(self) -> str:  # noqa: N802
         return getattr(settings, "MONITORING_DEFAULT_RANGE", DEFAULTS["MONITORING_DEFAULT_RANGE"])
+
+    @property
+    def JOBS(self) -> bool:  # noqa: N802
+        return getattr(settings, "MONITORING_JOBS", DEFAULTS["MONITORING_JOBS"])
 
     # -- built-in monitors ----------------------------------------------------
 

@@ -40,6 +40,7 @@ __all__ = [
     "IntegerCountBase",
     "IntegerMixin",
     "IntegerValueBase",
+    "Lease",
     "MonitorBase",
     "Rollup",
     "RollupBin",
@@ -686,3 +687,18 @@ class Annotation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at.isoformat()} {self.text}"
+
+
+class Lease(models.Model):
+    """Who may do a piece of cluster-wide work, and until when (see :mod:`monitoring.jobs`).
+
+    Taken and renewed only by compare-and-set updates, so that of several
+    processes exactly one holds a lease at a time.
+    """
+
+    name = models.CharField(max_length=100, primary_key=True)
+    holder = models.CharField(max_length=200, help_text="host:pid:token of the holding process.")
+    expires = models.BigIntegerField(help_text="End of the lease, milliseconds since the epoch.")
+
+    def __str__(self) -> str:
+        return f"{self.name} held by {self.holder}"

@@ -22,7 +22,8 @@ def _write_synchronously():
 
     Tests of the buffer turn it back on (see tests/test_storage.py).
     """
-    with override_settings(MONITORING_BUFFER=False):
+    # No jobs thread either: tests run jobs with jobs.run_due() on their own clock.
+    with override_settings(MONITORING_BUFFER=False, MONITORING_JOBS=False):
         yield
 
 

@@ -504,3 +504,35 @@ def test_rules_without_anybody_to_email_are_a_warning():
     assert alert_check_ids(MONITORING_ALERT_EMAILS=None, ADMINS=[]) == ["monitoring.W050"]
     assert alert_check_ids(MONITORING_ALERT_EMAILS=None, ADMINS=[("a", "a@example.com")]) == []
     assert alert_check_ids(MONITORING_ALERT_EMAILS=["ops@example.com"], ADMINS=[]) == []
+
+
+# -- the periodic evaluation -------------------------------------------------------
+
+
+@pytest.fixture
+def no_jobs():
+    from monitoring import jobs
+
+    saved = dict(jobs.jobs)
+    jobs.jobs.clear()
+    yield jobs
+    jobs.jobs.clear()
+    jobs.jobs.update(saved)
+
+
+def test_rules_are_evaluated_once_per_interval_through_the_jobs(data, no_jobs, settings):
+    from monitoring.alerts import schedule
+
+    schedule()
+    assert no_jobs.jobs == {}  # no rules, no job
+    settings.MONITORING_ALERT_INTERVAL = 120
+    monitor.alert("busy", Rule("queue_length", stat="last", above=1))
+    schedule()
+    assert no_jobs.jobs["alerts"].interval == 120
+    assert no_jobs.run_due(T0.timestamp()) == ["alerts"]
+    assert AlertState.objects.get(rule="busy").state == "firing"
+    assert len(mail.outbox) == 1
+    # The same tick is not run twice, by this process or another.
+    no_jobs.jobs["alerts"].due = 0
+    assert no_jobs.run_due(T0.timestamp() + 60) == []
+    assert AlertTransition.objects.count() == 1

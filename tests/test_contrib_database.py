@@ -22,9 +22,42 @@ def test_a_request_s_queries_are_counted_and_timed(client):
     assert times[0] == 0 and times[1] > 0
 
 
-def test_the_wrappers_are_gone_after_the_request(client):
-    client.get("/queries/")
-    assert connection.execute_wrappers == []
+def test_queries_outside_requests_are_not_counted_and_the_wrapper_is_added_once(client):
+    from monitoring.contrib.database.middleware import _count
+
+    for _ in range(3):
+        client.get("/queries/")
+    assert connection.execute_wrappers.count(_count) == 1
+    with connection.execute_wrapper(lambda execute, *args: execute(*args)):
+        client.get("/queries/")  # Django's own wrapper context leaves ours in place
+    assert connection.execute_wrappers == [_count]
+    list(QueriesPerRequest.objects.all())  # no request runs: nothing to count it in
+    assert sorted(row.value for row in QueriesPerRequest.objects.all()) == [3, 3, 3, 3]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_connections_made_after_the_middleware_started_count_too(client):
+    import threading
+
+    from django.db import connections
+    from django.test import Client
+
+    client.get("/ok/")  # the middleware starts with this thread's connection
+    connection.close()
+    client.get("/queries/")  # a new connection of the same object
+    values = []
+
+    def in_a_new_thread():
+        try:
+            values.append(Client().get("/queries/").content)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=in_a_new_thread)
+    thread.start()
+    thread.join(30)
+    assert values == [b"0"]
+    assert sorted(row.value for row in QueriesPerRequest.objects.all()) == [0, 3, 3]
 
 
 def test_the_monitoring_urls_and_skipped_paths_are_not_recorded(staff_client):

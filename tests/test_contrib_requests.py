@@ -179,6 +179,23 @@ def test_each_skip_pattern_is_compiled_on_its_own():
     assert views() == ["ok"]
 
 
+def test_both_middleware_decide_once_per_request_whether_to_skip_it(monkeypatch):
+    calls = []
+
+    class Counting:
+        def match(self, path):
+            calls.append(path)
+            return None
+
+    monkeypatch.setattr(middleware, "skip_patterns", lambda: [Counting()])
+    from monitoring.contrib.database import middleware as database
+
+    monkeypatch.setattr(database, "skip_patterns", lambda: [Counting()])
+    Client().get("/ok/")  # test_app has both middleware
+    assert calls == ["/ok/"]
+    assert views() == ["ok"]
+
+
 def check_ids(**settings_):
     with override_settings(**settings_):
         return sorted(m.id for m in run_checks() if m.id in {"monitoring.W020", "monitoring.E022"})

@@ -121,6 +121,23 @@ def test_two_runs_of_one_task_id_in_two_threads_keep_their_own_times(monkeypatch
     assert sorted(recorded) == [500.0, 12_000.0]
 
 
+def test_runs_killed_before_postrun_leave_a_bounded_number_of_entries(monkeypatch):
+    from monitoring.contrib.tasks import signals as receivers
+
+    class Task:
+        name = "shop.killed"
+
+    monkeypatch.setattr(receivers, "MAX_RUNNING", 3)
+    monkeypatch.setattr(receivers, "_started", {})
+    recorded = []
+    monkeypatch.setattr(receivers, "add_safely", lambda model, ms, **dims: recorded.append(ms))
+    for n in range(5):
+        receivers.task_started(Task, task_id=f"run-{n}")  # none of them ends
+    assert [task_id for task_id, _ in receivers._started] == ["run-2", "run-3", "run-4"]
+    receivers.task_finished(Task, task_id="run-4")
+    assert len(recorded) == 1
+
+
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_a_real_prefork_worker_records_every_task_exactly(tmp_path):

@@ -34,14 +34,24 @@ def skip_patterns() -> list[re.Pattern[str]]:
 
 
 def skipped(request: HttpRequest, patterns: list[re.Pattern[str]]) -> bool:
-    """Return True if the request is one of monitoring's own or matches a skip pattern."""
+    """Return True if the request is one of monitoring's own or matches a skip pattern.
+
+    Decided once per request and kept on it: with both built-in middleware,
+    the second one asks again (both read the same setting).
+    """
+    known = request.__dict__.get("_monitoring_skipped")
+    if known is not None:
+        return known
     match = request.resolver_match
     if match is not None and "monitoring" in match.app_names:
-        return True
-    if not patterns:
-        return False
-    path = request.path_info
-    return any(pattern.match(path) for pattern in patterns)
+        result = True
+    elif not patterns:
+        result = False
+    else:
+        path = request.path_info
+        result = any(pattern.match(path) for pattern in patterns)
+    request._monitoring_skipped = result
+    return result
 
 
 @register()

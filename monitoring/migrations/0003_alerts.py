@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("monitoring", "0001_rollups"),
+        ("monitoring", "0002_lease"),
     ]
 
     operations = [

@@ -1,23 +1,31 @@
 """``QueryMiddleware``: count each request's SQL queries and their time.
 
-It wraps every database connection of the request's thread with
-``connection.execute_wrapper()`` while the request runs, and adds one point
-to ``queries_per_request`` and one to ``query_time_per_request``. Only
-synchronous: under ASGI, Django runs it in the request's thread-sensitive
-thread, where the ORM calls of async views run too. The monitoring URLs and
-paths matching ``MONITORING_REQUESTS_SKIP`` are not recorded, nor are the
-queries run while a streaming response is sent, after the middleware
-returned.
+Each database connection object gets one execute wrapper, once: when the
+middleware starts (the connections its thread has already) and whenever a
+connection connects (``connection_created``). The wrapper counts only while
+a request runs in its thread, through a thread-local tally; that costs a
+request two attribute writes, not a wrapper added to and removed from every
+connection. Each request adds one point to ``queries_per_request`` and one
+to ``query_time_per_request``.
+
+Only synchronous: under ASGI, Django runs it in the request's
+thread-sensitive thread, where the ORM calls of async views run too. The
+monitoring URLs and paths matching ``MONITORING_REQUESTS_SKIP`` are not
+recorded, nor are the queries run while a streaming response is sent, after
+the middleware returned. Outside requests (commands, tasks) each query pays
+one wrapper call that finds no tally.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from time import perf_counter, time_ns
 from typing import Any
 
 from django.db import connections
+from django.db.backends.signals import connection_created
 from django.http import HttpRequest, HttpResponseBase
 
 from monitoring import storage
@@ -29,7 +37,7 @@ logger = logging.getLogger("monitoring.contrib.database")
 
 
 class _Tally:
-    """An execute wrapper that counts queries and sums their time."""
+    """The queries of one request and their time, in seconds."""
 
     __slots__ = ("queries", "seconds")
 
@@ -37,13 +45,31 @@ class _Tally:
         self.queries = 0
         self.seconds = 0.0
 
-    def __call__(self, execute: Callable, sql: str, params: Any, many: bool, context: Any) -> Any:
-        start = perf_counter()
-        try:
-            return execute(sql, params, many, context)
-        finally:
-            self.seconds += perf_counter() - start
-            self.queries += 1
+
+#: ``current.tally``: the running request's tally in this thread, if any.
+_current = threading.local()
+
+
+def _count(execute: Callable, sql: str, params: Any, many: bool, context: Any) -> Any:
+    """Execute wrapper: add the query and its time to this thread's request, if one runs."""
+    tally = getattr(_current, "tally", None)
+    if tally is None:
+        return execute(sql, params, many, context)
+    start = perf_counter()
+    try:
+        return execute(sql, params, many, context)
+    finally:
+        tally.seconds += perf_counter() - start
+        tally.queries += 1
+
+
+def _wrap(connection: Any, **kwargs: Any) -> None:
+    """Give ``connection`` the counting wrapper unless it has it."""
+    wrappers = connection.execute_wrappers
+    if _count not in wrappers:
+        # First, so it is the outermost, and so the append()/pop() of Django's
+        # execute_wrapper() context manager never takes it off.
+        wrappers.insert(0, _count)
 
 
 def _models() -> tuple[Any, Any]:
@@ -64,18 +90,18 @@ class QueryMiddleware:
         self.get_response = get_response
         self.queries, self.time = _models()
         self.skip = skip_patterns()
+        connection_created.connect(_wrap, dispatch_uid="monitoring.contrib.database")
+        for connection in connections.all(initialized_only=True):
+            _wrap(connection)
 
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
         tally = _Tally()
-        # What connection.execute_wrapper() does, without a context manager per alias.
-        wrapped = [connection.execute_wrappers for connection in connections.all()]
-        for wrappers in wrapped:
-            wrappers.append(tally)
+        outer = getattr(_current, "tally", None)  # a request made inside a request
+        _current.tally = tally
         try:
             response = self.get_response(request)
         finally:
-            for wrappers in wrapped:
-                wrappers.remove(tally)
+            _current.tally = outer
         if skipped(request, self.skip):
             return response
         now = time_ns()

@@ -18,6 +18,9 @@ from monitoring.contrib.tasks.models import TaskCount, TaskRunTime
 #: When each running task started, by task id and thread (or greenlet): a retry reuses
 #: the task id, and a threads or gevent pool can start it before the first run ends.
 _started: dict[tuple[str, int], float] = {}
+#: Runs remembered at most. A run killed before task_postrun (a hard time limit in a
+#: threads pool) leaves its entry behind; past this, the oldest entries go.
+MAX_RUNNING = 10_000
 
 
 def _name(sender: Any) -> str:
@@ -28,6 +31,9 @@ def _name(sender: Any) -> str:
 def task_started(sender: Any = None, task_id: str | None = None, **kwargs: Any) -> None:
     """Note when a task run starts."""
     if task_id is not None:
+        if len(_started) >= MAX_RUNNING:
+            # Dicts keep insertion order: the first key is the oldest run.
+            _started.pop(next(iter(_started)), None)
         _started[(task_id, threading.get_ident())] = time.perf_counter()
 
 
