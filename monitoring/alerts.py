@@ -29,7 +29,6 @@ import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from django.conf import settings
 from django.core.mail import mail_admins, send_mail
 from django.db import transaction
 from django.db.models import Q
@@ -37,7 +36,7 @@ from django.dispatch import Signal
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
-from monitoring.buckets import site_timezone, to_utc
+from monitoring.buckets import site_timezone, to_db, to_utc
 from monitoring.conf import conf
 
 if TYPE_CHECKING:
@@ -51,6 +50,7 @@ __all__ = [
     "deliver",
     "evaluate",
     "firing",
+    "for_monitor",
     "format_value",
     "parse_duration",
     "schedule",
@@ -262,13 +262,6 @@ def _format_duration(duration: dt.timedelta) -> str:
     return f"{seconds:g}s"
 
 
-def _db_time(moment: dt.datetime) -> dt.datetime:
-    """Return an aware moment as a DateTimeField stores it (naive local time without USE_TZ)."""
-    if settings.USE_TZ:
-        return moment
-    return timezone.make_naive(moment, site_timezone())
-
-
 def _aware(value: dt.datetime) -> dt.datetime:
     return to_utc(value)
 
@@ -305,6 +298,30 @@ def firing(rules: Iterable[Rule] | None = None) -> list[tuple[Rule, AlertState]]
     ]
 
 
+def for_monitor(name: str) -> list[dict[str, Any]]:
+    """Return the rules that watch the monitor ``name`` with their state, JSON-ready.
+
+    Charts draw each rule's line and show a badge while one fires.
+    """
+    from monitoring.register import monitor
+
+    rules = [rule for rule in monitor.alerts.values() if rule.monitor == name]
+    stored = states(rules) if rules else {}
+    return [
+        {
+            "name": rule.name,
+            "stat": rule.stat,
+            "above": rule.above,
+            "below": rule.below,
+            "threshold": rule.threshold(),
+            "summary": rule.summary(),
+            "critical": rule.critical,
+            "state": stored[rule.name].state if rule.name in stored else "ok",
+        }
+        for rule in rules
+    ]
+
+
 # -- evaluation ------------------------------------------------------------------
 
 
@@ -338,7 +355,7 @@ def _evaluate_rule(rule: Rule, now: dt.datetime) -> AlertTransition | None:
 
     alias = conf.DATABASE
     value = rule.value(now)
-    stored = _db_time(now)
+    stored = to_db(now)
     state, _created = AlertState.objects.using(alias).get_or_create(
         rule=rule.name, defaults={"state": AlertState.OK, "since": stored}
     )
@@ -431,14 +448,14 @@ def deliver(now: dt.datetime | None = None) -> int:
 
     now = to_utc(now if now is not None else timezone.now())
     alias = conf.DATABASE
-    retry = _db_time(now - dt.timedelta(seconds=_interval() / 2))
+    retry = to_db(now - dt.timedelta(seconds=_interval() / 2))
     rows = AlertTransition.objects.using(alias)
-    unsent = rows.filter(notify=True, emailed=None, at__gte=_db_time(now - RETRY_FOR))
+    unsent = rows.filter(notify=True, emailed=None, at__gte=to_db(now - RETRY_FOR))
     unsent = unsent.filter(Q(claimed=None) | Q(claimed__lte=retry)).order_by("at", "id")
     sent = 0
     for transition in unsent:
         claim = rows.filter(pk=transition.pk, emailed=None, claimed=transition.claimed)
-        if not claim.update(claimed=_db_time(now), attempts=transition.attempts + 1):
+        if not claim.update(claimed=to_db(now), attempts=transition.attempts + 1):
             continue  # another process took it
         rule = monitor.alerts.get(transition.rule)
         try:
@@ -451,7 +468,7 @@ def deliver(now: dt.datetime | None = None) -> int:
             )
             rows.filter(pk=transition.pk).update(error=f"{type(exc).__name__}: {exc}")
             continue
-        rows.filter(pk=transition.pk).update(emailed=_db_time(now), error="")
+        rows.filter(pk=transition.pk).update(emailed=to_db(now), error="")
         sent += 1
     return sent
 
