@@ -1,5 +1,6 @@
 """Monitors of the demo project, found by autodiscovery like admin.py."""
 
+from monitoring.alerts import Rule
 from monitoring.register import monitor
 from monitoring.views import DurationView, IntegerCountView, ValueView
 from test_app.models import (
@@ -48,4 +49,22 @@ monitor.register(
     category="System",
     order=3,
     unit="ms",
+)
+
+# Alert rules that fire on the sample data (manage.py demo), so the badge, the banner
+# and the threshold line can be seen. slow_requests resolves an hour after the sample
+# data ends, and /monitoring/health goes from 503 back to 200.
+monitor.alert(
+    "slow_requests",
+    Rule("request_time", stat="p95", above=150, window="1h", critical=True),
+)
+monitor.alert(
+    "busy_queue",
+    Rule(
+        "queue_length",
+        stat="max",
+        above=10,
+        window="6h",
+        description="More than 10 jobs waited at once.",
+    ),
 )

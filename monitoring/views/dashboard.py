@@ -9,6 +9,7 @@ from django.utils.decorators import method_decorator
 from django.views.decorators.cache import never_cache
 from django.views.generic import TemplateView
 
+from monitoring.alerts import firing
 from monitoring.buckets import site_timezone
 from monitoring.forms import RANGES, REFRESH_INTERVALS, DashboardForm
 from monitoring.register import Monitor, monitor
@@ -50,5 +51,6 @@ class DashboardView(StaffRequiredMixin, TemplateView):
             refresh=refresh,
             timezone=str(site_timezone()),
             messages_json=json.dumps(script_messages()),
+            firing=firing(),
         )
         return context
