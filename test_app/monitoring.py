@@ -51,20 +51,20 @@ monitor.register(
     unit="ms",
 )
 
-# Alert rules that fire on the sample data (manage.py demo), so the badge, the banner
-# and the threshold line can be seen. slow_requests resolves an hour after the sample
+# Alert rules that fire on the sample data (manage.py demo) at any hour, so the badge,
+# the banner and the threshold line can be seen. slow_requests resolves an hour after the sample
 # data ends, and /monitoring/health goes from 503 back to 200.
 monitor.alert(
     "slow_requests",
-    Rule("request_time", stat="p95", above=150, window="1h", critical=True),
+    Rule("request_time", stat="p95", above=50, window="1h", critical=True),
 )
 monitor.alert(
     "busy_queue",
     Rule(
         "queue_length",
         stat="max",
-        above=10,
-        window="6h",
-        description="More than 10 jobs waited at once.",
+        above=5,
+        window="1d",
+        description="More than 5 jobs waited at once.",
     ),
 )

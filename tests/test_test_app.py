@@ -122,14 +122,15 @@ def test_sample_data_is_rolled_up_so_the_charts_show_it(freeze_now):
     assert sum(again.values["sum"]) == MonitorOrderCount.objects.aggregate(n=Sum("value"))["n"]
 
 
-def test_the_demo_rules_fire_on_the_sample_data_and_resolve(freeze_now, client, settings):
+@pytest.mark.parametrize("hour", [14, 2])  # the afternoon and the quietest night hour
+def test_the_demo_rules_fire_on_the_sample_data_and_resolve(freeze_now, client, settings, hour):
     from django.core import mail
 
     from monitoring.alerts import evaluate
     from monitoring.models import Annotation
 
     settings.MONITORING_HEALTH_ANONYMOUS = True
-    now = freeze_now(dt.datetime(2026, 3, 10, 14, 30, tzinfo=dt.timezone.utc))
+    now = freeze_now(dt.datetime(2026, 3, 8, hour, 30, tzinfo=dt.timezone.utc))  # a Sunday
     call_command("monitoring_sample_data", "--days", "4", stdout=StringIO())
     assert [a.text for a in Annotation.objects.order_by("at")] == [
         "Deployed v1.3",
