@@ -25,7 +25,6 @@ import datetime as dt
 import logging
 import math
 import numbers
-import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -78,31 +77,18 @@ RETRY_FOR = dt.timedelta(days=1)
 #: How many of the window's recent bucket values an alert email lists.
 EMAIL_VALUES = 15
 
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)\s*$")
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
+def parse_duration(value: Any, what: str = "duration", *, zero: bool = False) -> dt.timedelta:
+    """Return ``value`` ("30s", "5m", "6h", "1d", seconds, or a timedelta) as a timedelta.
 
-def parse_duration(value: Any, what: str = "duration") -> dt.timedelta:
-    """Return ``value`` ("30s", "5m", "6h", "1d", "1w", seconds, or a timedelta) as a timedelta.
-
-    Raise ValueError naming ``what`` for anything else or a negative duration.
+    The forms :func:`monitoring.jobs.parse_interval` takes; with ``zero``, 0
+    as well. Raise ValueError naming ``what`` for anything else.
     """
-    if isinstance(value, dt.timedelta):
-        duration = value
-    elif isinstance(value, numbers.Real) and not isinstance(value, bool):
-        if not math.isfinite(value):
-            raise ValueError(f"{what} must be a finite number of seconds, got {value!r}.")
-        duration = dt.timedelta(seconds=float(value))
-    elif isinstance(value, str) and (match := _DURATION.match(value)):
-        duration = dt.timedelta(seconds=float(match[1]) * _UNITS[match[2]])
-    else:
-        raise ValueError(
-            f"{what} {value!r} is not a duration: write it as '30s', '5m', '6h', '1d' or "
-            f"'1w', as a number of seconds, or as a timedelta."
-        )
-    if duration < dt.timedelta(0):
-        raise ValueError(f"{what} must not be negative, got {value!r}.")
-    return duration
+    from monitoring.jobs import parse_interval
+
+    if zero and not isinstance(value, (bool, str)) and value in (0, dt.timedelta(0)):
+        return dt.timedelta(0)
+    return dt.timedelta(seconds=parse_interval(value, what))
 
 
 def _threshold(value: Any, name: str) -> float | None:
@@ -160,9 +146,7 @@ class Rule:
                 f"({self.above}); the rule fires outside that band."
             )
         self.window = parse_duration(window, f"Rule on {monitor!r}: window")
-        if not self.window:
-            raise ValueError(f"Rule on {monitor!r}: window must be longer than zero.")
-        self.for_ = parse_duration(for_, f"Rule on {monitor!r}: for_")
+        self.for_ = parse_duration(for_, f"Rule on {monitor!r}: for_", zero=True)
         if filters is not None and not isinstance(filters, dict):
             raise ValueError(f"Rule on {monitor!r}: filters must be a dict, got {filters!r}.")
         self.monitor = monitor
@@ -254,16 +238,15 @@ def format_value(value: float | None) -> str:
     return f"{value:.4g}"
 
 
+_UNITS = {"m": 60, "h": 3600, "d": 86400}
+
+
 def _format_duration(duration: dt.timedelta) -> str:
     seconds = duration.total_seconds()
-    for unit in ("w", "d", "h", "m"):
+    for unit in ("d", "h", "m"):
         if seconds >= _UNITS[unit] and seconds % _UNITS[unit] == 0:
             return f"{int(seconds // _UNITS[unit])}{unit}"
     return f"{seconds:g}s"
-
-
-def _aware(value: dt.datetime) -> dt.datetime:
-    return to_utc(value)
 
 
 # -- state -----------------------------------------------------------------------
@@ -390,7 +373,7 @@ def _next_state(rule: Rule, state: AlertState, value: float | None, now: dt.date
     if state.state == AlertState.FIRING:
         return AlertState.FIRING
     if state.state == AlertState.PENDING:
-        waited = now - _aware(state.since)
+        waited = now - to_utc(state.since)
         return AlertState.FIRING if waited >= rule.for_ else AlertState.PENDING
     return AlertState.FIRING if not rule.for_ else AlertState.PENDING
 
@@ -503,7 +486,7 @@ def email_message(
     """Return the subject and plain-text body of a transition's email."""
     state = "FIRING" if transition.kind == "fired" else "RESOLVED"
     subject = f"[monitoring] {state}: {transition.rule}"
-    at = _aware(transition.at).astimezone(site_timezone())
+    at = to_utc(transition.at).astimezone(site_timezone())
     if rule is None:
         # The rule was removed from the code since: the stored transition says enough.
         lines = [

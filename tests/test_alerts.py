@@ -78,10 +78,12 @@ def test_a_stat_the_kind_lacks_fails_at_registration(name, stat):
         ({"above": True}, "above must be a finite number"),
         ({"above": 1, "below": 5}, r"below \(5\) must be less than above \(1\)"),
         ({"above": 1, "stat": "p90"}, "unknown stat 'p90'"),
-        ({"above": 1, "window": "5 minutes"}, "window '5 minutes' is not a duration"),
-        ({"above": 1, "window": 0}, "window must be longer than zero"),
-        ({"above": 1, "for_": "-5m"}, "for_ '-5m' is not a duration"),
-        ({"above": 1, "for_": -5}, "for_ must not be negative"),
+        ({"above": 1, "window": "5 minutes"}, "window must be seconds, a timedelta or a string"),
+        ({"above": 1, "window": 0}, "window must be more than zero"),
+        ({"above": 1, "window": "1w"}, "window must be seconds, a timedelta or a string"),
+        ({"above": 1, "for_": "-5m"}, "for_ must be seconds, a timedelta or a string"),
+        ({"above": 1, "for_": -5}, "for_ must be more than zero, not -5"),
+        ({"above": 1, "for_": False}, "for_ must be seconds"),
         ({"above": 1, "filters": ["plan"]}, "filters must be a dict"),
     ],
 )
@@ -116,10 +118,12 @@ def test_unregistering_a_monitor_drops_its_rules():
 
 @pytest.mark.parametrize(
     ("value", "seconds"),
-    [("30s", 30), ("5m", 300), ("1.5h", 5400), ("2d", 172800), ("1w", 604800), (90, 90)],
+    [("30s", 30), ("5m", 300), ("1.5h", 5400), ("2d", 172800), (90, 90)],
 )
 def test_parse_duration(value, seconds):
     assert parse_duration(value) == dt.timedelta(seconds=seconds)
+    assert parse_duration(0, zero=True) == parse_duration(dt.timedelta(0), zero=True)
+    assert Rule("orders", above=1, for_=0).for_ == dt.timedelta(0)
 
 
 # -- evaluation of every stat over fake-clock rollups -------------------------------
