@@ -1,7 +1,8 @@
-"""Read-only admins: the rollup tables, and any monitor's raw rows with ``register_raw()``.
+"""Admins: annotations to edit; read-only rollups, alert states and history, and raw rows.
 
-The rollup tables are registered on ``django.contrib.admin.site`` when the
-admin is installed. A monitor's raw model is registered on request::
+Annotations, alert states and transitions, and the rollup tables are
+registered on ``django.contrib.admin.site`` when the admin is installed. A
+monitor's raw model is registered on request::
 
     # myapp/admin.py
     from monitoring.admin import register_raw
@@ -22,9 +23,19 @@ from django.urls import reverse
 from django.utils.functional import cached_property
 from django.utils.html import format_html
 
-from monitoring.models import MonitorBase, Rollup, RollupBin
+from monitoring.models import (
+    AlertState,
+    AlertTransition,
+    Annotation,
+    MonitorBase,
+    Rollup,
+    RollupBin,
+)
 
 __all__ = [
+    "AlertStateAdmin",
+    "AlertTransitionAdmin",
+    "AnnotationAdmin",
     "CappedPaginator",
     "RawRowAdmin",
     "ReadOnlyAdmin",
@@ -149,5 +160,40 @@ class RollupBinAdmin(ReadOnlyAdmin):
     paginator = CappedPaginator
 
 
+class AnnotationAdmin(admin.ModelAdmin):
+    """Edit the annotations every chart draws."""
+
+    list_display = ["at", "text", "tag_list"]
+    search_fields = ["text"]
+    date_hierarchy = "at"
+    ordering = ["-at"]
+
+    @admin.display(description="tags")
+    def tag_list(self, obj: Annotation) -> str:
+        return ", ".join(obj.tags or [])
+
+    def save_model(self, request: HttpRequest, obj: Annotation, form: Any, change: bool) -> None:
+        from monitoring.annotations import clean_tags
+
+        # The form's JSON field takes any JSON; charts expect a list of short strings.
+        obj.tags = clean_tags(obj.tags if isinstance(obj.tags, list) else [])
+        super().save_model(request, obj, form, change)
+
+
+class AlertStateAdmin(ReadOnlyAdmin):
+    list_display = ["rule", "state", "since", "value", "evaluated"]
+    list_filter = ["state"]
+    ordering = ["rule"]
+
+
+class AlertTransitionAdmin(ReadOnlyAdmin):
+    list_display = ["at", "rule", "previous", "state", "value", "threshold", "emailed", "attempts"]
+    list_filter = ["state", "rule"]
+    ordering = ["-at", "-id"]
+
+
+admin.site.register(Annotation, AnnotationAdmin)
+admin.site.register(AlertState, AlertStateAdmin)
+admin.site.register(AlertTransition, AlertTransitionAdmin)
 admin.site.register(Rollup, RollupAdmin)
 admin.site.register(RollupBin, RollupBinAdmin)

@@ -10,6 +10,7 @@ class MonitoringConfig(AppConfig):
 
     def ready(self) -> None:
         from monitoring import (
+            alerts,
             checks,  # noqa: F401 - registers the checks
             jobs,
             storage,
@@ -24,3 +25,5 @@ class MonitoringConfig(AppConfig):
         jobs.connect()
         autodiscover()
         connect_model_signals()
+        # After autodiscovery: the rules are registered in the apps' monitoring.py.
+        alerts.schedule()

@@ -23,6 +23,7 @@ __all__ = [
     "floor_bucket",
     "next_bucket",
     "site_timezone",
+    "to_db",
     "to_utc",
 ]
 
@@ -73,6 +74,12 @@ def to_utc(value: dt.datetime) -> dt.datetime:
     if timezone.is_naive(value):
         value = value.replace(tzinfo=site_timezone())
     return value.astimezone(dt.timezone.utc)
+
+
+def to_db(value: dt.datetime) -> dt.datetime:
+    """Return a moment as a ``DateTimeField`` stores it (naive in TIME_ZONE without USE_TZ)."""
+    value = to_utc(value)
+    return value if settings.USE_TZ else timezone.make_naive(value, site_timezone())
 
 
 def floor_bucket(at: dt.datetime, resolution: str) -> dt.datetime:

@@ -563,3 +563,59 @@ def check_table_indexes(app_configs: Any = None, **kwargs: Any) -> list:
             )
         )
     return messages
+
+
+@register()
+def check_alert_settings(app_configs: Any = None, **kwargs: Any) -> list:
+    """Refuse alert and health settings that cannot work; warn when alert emails go nowhere."""
+    messages: list = []
+    if not _positive_number(conf.ALERT_INTERVAL):
+        messages.append(
+            Error(
+                f"MONITORING_ALERT_INTERVAL must be a positive number of seconds, "
+                f"not {conf.ALERT_INTERVAL!r}.",
+                hint="The default is 60.",
+                id="monitoring.E050",
+            )
+        )
+    emails = conf.ALERT_EMAILS
+    if emails is not None and (
+        isinstance(emails, str)
+        or not isinstance(emails, (list, tuple))
+        or not all(isinstance(email, str) and "@" in email for email in emails)
+    ):
+        messages.append(
+            Error(
+                f"MONITORING_ALERT_EMAILS must be a list of email addresses, not {emails!r}.",
+                hint="For example ['ops@example.com']; None sends alerts to ADMINS.",
+                id="monitoring.E051",
+            )
+        )
+    token = conf.HEALTH_TOKEN
+    if token is not None and (not isinstance(token, str) or not token.strip()):
+        messages.append(
+            Error(
+                f"MONITORING_HEALTH_TOKEN must be a non-empty string or None, not {token!r}.",
+                hint="Set it to a long random string, e.g. from secrets.token_urlsafe(32).",
+                id="monitoring.E052",
+            )
+        )
+    if not _positive_number(conf.HEALTH_FLUSH_LAG):
+        messages.append(
+            Error(
+                f"MONITORING_HEALTH_FLUSH_LAG must be a positive number of seconds, "
+                f"not {conf.HEALTH_FLUSH_LAG!r}.",
+                hint="The default is 120.",
+                id="monitoring.E053",
+            )
+        )
+    if monitor.alerts and not emails and not settings.ADMINS:
+        messages.append(
+            Warning(
+                "Alert rules are registered, but neither MONITORING_ALERT_EMAILS nor ADMINS "
+                "names anybody: alert emails go nowhere.",
+                hint="Set MONITORING_ALERT_EMAILS = ['ops@example.com'], or ADMINS.",
+                id="monitoring.W050",
+            )
+        )
+    return messages

@@ -58,6 +58,20 @@ DEFAULTS: dict[str, object] = {
     "MONITORING_METRICS_TOKEN": None,
     # True lets staff sessions (as for the dashboard) read /monitoring/metrics.
     "MONITORING_METRICS_STAFF": False,
+    # -- alerts, health and annotations ---------------------------------------
+    # Seconds between two evaluations of the alert rules by the background thread.
+    "MONITORING_ALERT_INTERVAL": 60,
+    # Addresses alert emails go to; None (or empty) sends them to ADMINS with mail_admins.
+    "MONITORING_ALERT_EMAILS": None,
+    # Scheme and host put before the monitor's path in alert emails, e.g.
+    # "https://example.com"; "" leaves the link a path.
+    "MONITORING_SITE_URL": "",
+    # Bearer token that opens /monitoring/health with details; None: staff only.
+    "MONITORING_HEALTH_TOKEN": None,
+    # True lets anyone read /monitoring/health's status (never its details).
+    "MONITORING_HEALTH_ANONYMOUS": False,
+    # Seconds a buffered point may wait for its flush before health reports the flusher stuck.
+    "MONITORING_HEALTH_FLUSH_LAG": 120,
 }
 
 
@@ -159,6 +173,36 @@ class Settings:
     @property
     def METRICS_STAFF(self) -> bool:  # noqa: N802
         return getattr(settings, "MONITORING_METRICS_STAFF", DEFAULTS["MONITORING_METRICS_STAFF"])
+
+    # -- alerts, health and annotations ---------------------------------------
+
+    @property
+    def ALERT_INTERVAL(self) -> float:  # noqa: N802
+        return getattr(settings, "MONITORING_ALERT_INTERVAL", DEFAULTS["MONITORING_ALERT_INTERVAL"])
+
+    @property
+    def ALERT_EMAILS(self) -> list[str] | None:  # noqa: N802
+        return getattr(settings, "MONITORING_ALERT_EMAILS", DEFAULTS["MONITORING_ALERT_EMAILS"])
+
+    @property
+    def SITE_URL(self) -> str:  # noqa: N802
+        return getattr(settings, "MONITORING_SITE_URL", DEFAULTS["MONITORING_SITE_URL"])
+
+    @property
+    def HEALTH_TOKEN(self) -> str | None:  # noqa: N802
+        return getattr(settings, "MONITORING_HEALTH_TOKEN", DEFAULTS["MONITORING_HEALTH_TOKEN"])
+
+    @property
+    def HEALTH_ANONYMOUS(self) -> bool:  # noqa: N802
+        return getattr(
+            settings, "MONITORING_HEALTH_ANONYMOUS", DEFAULTS["MONITORING_HEALTH_ANONYMOUS"]
+        )
+
+    @property
+    def HEALTH_FLUSH_LAG(self) -> float:  # noqa: N802
+        return getattr(
+            settings, "MONITORING_HEALTH_FLUSH_LAG", DEFAULTS["MONITORING_HEALTH_FLUSH_LAG"]
+        )
 
 
 conf = Settings()

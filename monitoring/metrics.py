@@ -24,7 +24,6 @@ for scrapers) or ``MONITORING_METRICS_STAFF`` (staff sessions) opens it.
 
 from __future__ import annotations
 
-import hmac
 import json
 import logging
 import re
@@ -33,14 +32,20 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from django.db.models import Max, Sum
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
 from monitoring.conf import conf
 from monitoring.register import Monitor, monitor
 from monitoring.storage.rollups import GAMMA, ZERO_BIN
-from monitoring.views import has_access
+from monitoring.views.access import (
+    bearer_token,
+    has_access,
+    token_denied,
+    token_matches,
+    token_setting,
+)
 
 __all__ = [
     "BUCKETS_SECONDS",
@@ -286,28 +291,6 @@ class RollupCollector:
         return f"{text} ({handle.unit})" if handle.unit else text
 
 
-def _token() -> str | None:
-    token = conf.METRICS_TOKEN
-    if isinstance(token, str) and token.strip():
-        return token.strip()
-    return None  # also a wrong type: check monitoring.E021 reports it
-
-
-def _bearer(request: HttpRequest) -> str | None:
-    header = request.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        return None
-    return token.strip()
-
-
-def _denied(status: int, message: str) -> JsonResponse:
-    response = JsonResponse({"error": message}, status=status)
-    if status == 401:
-        response["WWW-Authenticate"] = 'Bearer realm="monitoring"'
-    return response
-
-
 @never_cache
 @require_safe
 def metrics_view(request: HttpRequest) -> HttpResponse:
@@ -318,23 +301,23 @@ def metrics_view(request: HttpRequest) -> HttpResponse:
     constant time); without one, a staff session is enough when
     ``MONITORING_METRICS_STAFF`` is on.
     """
-    token, staff = _token(), bool(conf.METRICS_STAFF)
+    token, staff = token_setting(conf.METRICS_TOKEN), bool(conf.METRICS_STAFF)
     if not token and not staff:
         raise Http404("The metrics endpoint is off.")
-    given = _bearer(request)
+    given = bearer_token(request)
     user = getattr(request, "user", None)
     if given is not None:
-        if not token or not hmac.compare_digest(given.encode(), token.encode()):
-            return _denied(401, "The bearer token is not valid.")
+        if not token_matches(given, token):
+            return token_denied(401, "The bearer token is not valid.")
     elif not (staff and user is not None and has_access(request)):
         if staff and user is not None and user.is_authenticated:
-            return _denied(403, "Monitoring is for active staff users only.")
-        return _denied(401, "Send 'Authorization: Bearer <MONITORING_METRICS_TOKEN>'.")
+            return token_denied(403, "Monitoring is for active staff users only.")
+        return token_denied(401, "Send 'Authorization: Bearer <MONITORING_METRICS_TOKEN>'.")
 
     try:
         from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
     except ImportError:
-        return _denied(
+        return token_denied(
             501, "prometheus_client is not installed: pip install django-monitoring[prometheus]"
         )
     registry = CollectorRegistry(auto_describe=False)

@@ -31,6 +31,9 @@ from monitoring.storage.buffer import buffer as _buffer
 from monitoring.storage.writer import register_model as _register_model
 
 __all__ = [
+    "AlertState",
+    "AlertTransition",
+    "Annotation",
     "DurationBase",
     "FloatMixin",
     "FloatValueBase",
@@ -603,6 +606,87 @@ class RollupBin(models.Model):
 
     def __str__(self) -> str:
         return f"{self.monitor} {self.resolution} {self.start} bin {self.bin}: {self.count}"
+
+
+# -- the app's own tables: alert state and annotations ----------------------------
+
+
+class AlertState(models.Model):
+    """Where one alert rule stands: ok, pending (breached, waiting ``for_``) or firing.
+
+    One row per rule name, written by the evaluator. A state changes only by
+    a compare-and-set on ``(state, since)``, so of two processes that see
+    the same transition, exactly one records it and delivers it.
+    """
+
+    OK = "ok"
+    PENDING = "pending"
+    FIRING = "firing"
+    STATES = [(OK, "ok"), (PENDING, "pending"), (FIRING, "firing")]
+
+    rule = models.CharField(max_length=100, unique=True)
+    state = models.CharField(max_length=7, choices=STATES, default=OK)
+    since = models.DateTimeField(help_text="When the rule entered its state.")
+    value = models.FloatField(null=True, blank=True, help_text="The value last evaluated.")
+    evaluated = models.DateTimeField(null=True, blank=True, help_text="When it was evaluated.")
+
+    class Meta:
+        verbose_name = "alert state"
+
+    def __str__(self) -> str:
+        return f"{self.rule}: {self.state}"
+
+
+class AlertTransition(models.Model):
+    """One change of an alert rule's state, with what was delivered for it.
+
+    Transitions to firing, and from firing back to ok (resolved), are
+    emailed: ``emailed`` is set once the email went out, and ``attempts``
+    counts the tries, each claimed by a compare-and-set so that one process
+    sends it.
+    """
+
+    rule = models.CharField(max_length=100, db_index=True)
+    previous = models.CharField(max_length=7, choices=AlertState.STATES)
+    state = models.CharField(max_length=7, choices=AlertState.STATES)
+    at = models.DateTimeField(db_index=True)
+    value = models.FloatField(null=True, blank=True)
+    threshold = models.CharField(max_length=200, blank=True, default="")
+    notify = models.BooleanField(default=False, help_text="Whether it is emailed.")
+    emailed = models.DateTimeField(null=True, blank=True)
+    claimed = models.DateTimeField(null=True, blank=True, help_text="When a process took it.")
+    attempts = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True, default="")
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = "alert transition"
+
+    def __str__(self) -> str:
+        return f"{self.rule}: {self.previous} -> {self.state} at {self.at.isoformat()}"
+
+    @property
+    def kind(self) -> str:
+        """Return ``"fired"``, ``"resolved"`` or the new state, as the history shows it."""
+        if self.state == AlertState.FIRING:
+            return "fired"
+        if self.previous == AlertState.FIRING:
+            return "resolved"
+        return self.state
+
+
+class Annotation(models.Model):
+    """An event drawn on every chart at its time: a deploy, a migration, an incident."""
+
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    text = models.CharField(max_length=500)
+    tags = models.JSONField(default=list, blank=True, help_text="A list of short tags.")
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.at.isoformat()} {self.text}"
 
 
 class Lease(models.Model):

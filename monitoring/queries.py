@@ -41,6 +41,7 @@ __all__ = [
     "MAX_POINTS",
     "RESOLUTIONS",
     "STATS",
+    "WINDOW_STATS",
     "Group",
     "Series",
     "bucket_starts",
@@ -51,6 +52,8 @@ __all__ = [
     "last_point",
     "next_bucket",
     "site_timezone",
+    "window_stat",
+    "window_values",
 ]
 
 #: ``resolution="auto"`` picks the finest bucket size that keeps a series at
@@ -62,6 +65,14 @@ STATS: dict[str, tuple[str, ...]] = {
     "count": ("sum",),
     "value": ("avg", "min", "max", "last"),
     "duration": ("count", "p50", "p95", "p99", "max"),
+}
+
+#: The stats of each kind that :func:`window_stat` computes over a whole window:
+#: every stat a chart draws, and the others its rollups hold.
+WINDOW_STATS: dict[str, tuple[str, ...]] = {
+    "count": ("sum", "count"),
+    "value": ("avg", "min", "max", "last", "count"),
+    "duration": ("count", "avg", "min", "max", "p50", "p95", "p99"),
 }
 
 #: The most buckets read to compute a headline number and its previous period.
@@ -221,6 +232,21 @@ def _stats(kind: str, bucket: _Bucket, integer: bool) -> dict[str, Any]:
         "p99": bucket.percentile(99),
         "max": bucket.max,
     }
+
+
+def _window_stat(kind: str, stat: str, bucket: _Bucket, integer: bool) -> int | float | None:
+    """Return one stat of :data:`WINDOW_STATS` for ``bucket``; 0 or None when it is empty."""
+    if stat == "count":
+        return bucket.count
+    if stat == "sum":
+        return _number(bucket.sum, integer) if bucket.count else 0
+    if not bucket.count:
+        return None
+    if stat == "avg":
+        return bucket.sum / bucket.count
+    if stat in ("p50", "p95", "p99"):
+        return bucket.percentile(int(stat[1:]))
+    return _number(getattr(bucket, stat), integer)
 
 
 def _summary(kind: str, bucket: _Bucket, integer: bool) -> int | float | None:
@@ -709,3 +735,78 @@ def last_point(name: str | Monitor) -> dt.datetime | None:
     if last_at is None:
         return None
     return dt.datetime.fromtimestamp(last_at / 1_000_000, tz=dt.timezone.utc)
+
+
+def _window_reader(
+    handle: Monitor, stat: str, start: dt.datetime, end: dt.datetime, filters: dict[str, Any] | None
+) -> tuple[_Reader, int, int]:
+    """Return a reader at the finest retained resolution, and the bucket starts to read."""
+    if stat not in WINDOW_STATS[handle.kind]:
+        raise ValueError(
+            f"Monitor {handle.name!r} is a {handle.kind} monitor, which has no stat {stat!r}; "
+            f"choose one of {', '.join(WINDOW_STATS[handle.kind])}."
+        )
+    start, end = to_utc(start), to_utc(end)
+    if start >= end:
+        raise ValueError(f"start ({start.isoformat()}) must be before end ({end.isoformat()}).")
+    # Retention is judged from the range's end, so a window evaluated "as of" a past
+    # moment reads the minute rollups it had then.
+    resolution = choose_resolution(start, end, now=end, limit=SUMMARY_BUCKETS, sizes=RESOLUTIONS)
+    reader = _Reader(handle, resolution, _clean_filters(handle, filters), None)
+    # Buckets that start inside [start, end): the one in progress at ``end`` counts,
+    # the one already under way at ``start`` does not.
+    first = floor_bucket(start, resolution)
+    if first < start:
+        first = next_bucket(first, resolution)
+    return reader, int(first.timestamp()), int(end.timestamp())
+
+
+def window_stat(
+    name: str | Monitor,
+    stat: str,
+    *,
+    start: dt.datetime,
+    end: dt.datetime,
+    filters: dict[str, Any] | None = None,
+) -> int | float | None:
+    """Return one stat of the monitor ``name`` over every point in ``[start, end)``.
+
+    ``stat`` is one of :data:`WINDOW_STATS` for the monitor's kind. The
+    points are those of the rollup buckets that start in the range, read at
+    the finest resolution still retained there (minutes for recent ranges),
+    so the range's edges are exact to that resolution. An empty range gives
+    0 for ``sum`` and ``count`` and None for every other stat. Raise
+    NotRegistered for an unknown monitor and ValueError for a bad stat,
+    range or filter.
+    """
+    handle = name if isinstance(name, Monitor) else monitor.get(name)
+    _flush_own_points()
+    reader, first_s, end_s = _window_reader(handle, stat, start, end, filters)
+    total = _total(reader.read(first_s, end_s).get("", {}).values())
+    return _window_stat(handle.kind, stat, total, handle.integer)
+
+
+def window_values(
+    name: str | Monitor,
+    stat: str,
+    *,
+    start: dt.datetime,
+    end: dt.datetime,
+    filters: dict[str, Any] | None = None,
+) -> list[tuple[dt.datetime, int | float | None]]:
+    """Return ``(bucket start, stat)`` for each bucket of the range :func:`window_stat` reads.
+
+    Buckets without points are left out.
+    """
+    handle = name if isinstance(name, Monitor) else monitor.get(name)
+    _flush_own_points()
+    reader, first_s, end_s = _window_reader(handle, stat, start, end, filters)
+    buckets = reader.read(first_s, end_s).get("", {})
+    integer = handle.integer
+    return [
+        (
+            dt.datetime.fromtimestamp(bucket_start, tz=dt.timezone.utc),
+            _window_stat(handle.kind, stat, buckets[bucket_start], integer),
+        )
+        for bucket_start in sorted(buckets)
+    ]

@@ -24,6 +24,7 @@ from monitoring.exceptions import AlreadyRegistered, NotRegistered
 from monitoring.models import _MISSING, MONITOR_BASES, MonitorBase
 
 if TYPE_CHECKING:
+    from monitoring.alerts import Rule
     from monitoring.queries import Series
 
 __all__ = ["AlreadyRegistered", "Monitor", "MonitorRegistry", "NotRegistered", "monitor"]
@@ -163,6 +164,7 @@ class MonitorRegistry:
     def __init__(self) -> None:
         # autodiscover_modules() copies and restores this attribute if a module fails.
         self._registry: dict[str, Monitor] = {}
+        self._alerts: dict[str, Rule] = {}
 
     def register(
         self,
@@ -368,14 +370,59 @@ class MonitorRegistry:
             )
 
     def unregister(self, name: str) -> None:
-        """Remove the monitor ``name``. If it isn't registered, raise NotRegistered."""
+        """Remove the monitor ``name`` and its alert rules.
+
+        If it isn't registered, raise NotRegistered.
+        """
         handle = self.get(name)
         del self._registry[name]
+        self._alerts = {key: rule for key, rule in self._alerts.items() if rule.monitor != name}
         job = getattr(handle, "job_name", None)
         if job is not None:
             from monitoring import jobs
 
             jobs.unregister(job)
+
+    def alert(self, name: str, rule: Rule) -> Rule:
+        """Register the alert rule ``rule`` (a :class:`monitoring.alerts.Rule`) as ``name``.
+
+        If the name is taken, raise AlreadyRegistered; if it is not a slug,
+        ValueError. If the rule's monitor isn't registered, raise
+        NotRegistered; if the monitor's kind lacks the rule's stat or the
+        monitor lacks a dimension the rule filters on, ValueError.
+        """
+        from monitoring.alerts import Rule
+
+        if not isinstance(name, str) or not slug_re.match(name):
+            raise ValueError(
+                f"Alert name {name!r} is not a slug: use only letters, numbers, "
+                f"underscores and hyphens, as in 'slow_requests'."
+            )
+        if not isinstance(rule, Rule):
+            raise TypeError(f"Alert {name!r}: expected a monitoring.alerts.Rule, got {rule!r}.")
+        if name in self._alerts:
+            raise AlreadyRegistered(
+                f"The alert {name!r} is already registered ({self._alerts[name].summary()}). "
+                f"Choose another name."
+            )
+        if rule.name:
+            raise ValueError(
+                f"Alert {name!r}: this Rule is already registered as {rule.name!r}; "
+                f"make a Rule per alert."
+            )
+        if rule.monitor not in self._registry:
+            raise NotRegistered(
+                f"Alert {name!r} watches an unknown monitor. "
+                + self._not_registered_message(rule.monitor)
+            )
+        rule.bind(name, self._registry[rule.monitor])
+        self._alerts[name] = rule
+        return rule
+
+    @property
+    def alerts(self) -> dict[str, Rule]:
+        """Return the registered alert rules by name, in the order they were registered."""
+        return dict(self._alerts)
 
     def is_registered(self, name: str) -> bool:
         """Return True if a monitor is registered under ``name``."""

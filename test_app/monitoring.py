@@ -5,6 +5,7 @@
 
 from django.db.models import Sum
 
+from monitoring.alerts import Rule
 from monitoring.register import monitor
 from monitoring.views import DurationView, IntegerCountView, ValueView
 from test_app.models import (
@@ -64,3 +65,22 @@ monitor.register_model(
 def unpaid_orders():
     """Orders placed but not paid yet: a state, read once a minute."""
     return Order.objects.filter(paid=False).count()
+
+
+# Alert rules that fire on the sample data (manage.py demo) at any hour, so the badge,
+# the banner and the threshold line can be seen. slow_requests resolves an hour after the sample
+# data ends, and /monitoring/health goes from 503 back to 200.
+monitor.alert(
+    "slow_requests",
+    Rule("request_time", stat="p95", above=50, window="1h", critical=True),
+)
+monitor.alert(
+    "busy_queue",
+    Rule(
+        "queue_length",
+        stat="max",
+        above=5,
+        window="1d",
+        description="More than 5 jobs waited at once.",
+    ),
+)

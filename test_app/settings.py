@@ -102,6 +102,10 @@ TIME_ZONE = "Europe/Berlin"
 USE_I18N = True
 USE_TZ = True
 
+# Alert emails of the demo land on the console (tests get Django's locmem backend).
+EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+MONITORING_ALERT_EMAILS = ["ops@example.com"]
+
 STATIC_URL = "static/"
 LOGIN_URL = "admin:login"
 LOGIN_REDIRECT_URL = "/monitoring/"

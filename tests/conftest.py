@@ -50,9 +50,9 @@ def pytest_configure(config):
 @pytest.fixture(autouse=True)
 def _restore_registry():
     """Give every test the registry as autodiscovery left it, whatever the test changes."""
-    saved = copy.copy(monitor._registry)
+    saved = copy.copy(monitor._registry), copy.copy(monitor._alerts)
     yield
-    monitor._registry = saved
+    monitor._registry, monitor._alerts = saved
 
 
 @pytest.fixture

@@ -132,3 +132,32 @@ def test_sample_data_is_rolled_up_so_the_charts_show_it(freeze_now):
     call_command("monitoring_sample_data", "--days", "3", "--clear", stdout=StringIO())
     again = get_series("orders", start=end - dt.timedelta(days=4), end=end, resolution="day")
     assert sum(again.values["sum"]) == MonitorOrderCount.objects.aggregate(n=Sum("value"))["n"]
+
+
+@pytest.mark.parametrize("hour", [14, 2])  # the afternoon and the quietest night hour
+def test_the_demo_rules_fire_on_the_sample_data_and_resolve(freeze_now, client, settings, hour):
+    from django.core import mail
+
+    from monitoring.alerts import evaluate
+    from monitoring.models import Annotation
+
+    settings.MONITORING_HEALTH_ANONYMOUS = True
+    now = freeze_now(dt.datetime(2026, 3, 8, hour, 30, tzinfo=dt.timezone.utc))  # a Sunday
+    call_command("monitoring_sample_data", "--days", "4", stdout=StringIO())
+    assert [a.text for a in Annotation.objects.order_by("at")] == [
+        "Deployed v1.3",
+        "Database migration",
+        "Deployed v1.4",
+    ]
+    fired = {t.rule: t.state for t in evaluate()}
+    assert fired == {"slow_requests": "firing", "busy_queue": "firing"}
+    assert sorted(m.subject for m in mail.outbox) == [
+        "[monitoring] FIRING: busy_queue",
+        "[monitoring] FIRING: slow_requests",
+    ]
+    assert client.get("/monitoring/health").status_code == 503
+    # An hour after the sample data ends, no request is left in slow_requests' window.
+    freeze_now(now + dt.timedelta(hours=1, minutes=15))
+    assert {t.rule: t.state for t in evaluate()} == {"slow_requests": "ok"}
+    assert mail.outbox[-1].subject == "[monitoring] RESOLVED: slow_requests"
+    assert client.get("/monitoring/health").status_code == 200

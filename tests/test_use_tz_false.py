@@ -230,3 +230,29 @@ def test_export_and_import_round_trip(client_at_now, tmp_path):
         (naive(NOW - dt.timedelta(hours=1)), 1),
     ]
     assert get(client_at_now, "user_count", format="csv", **params).content == before
+
+
+def test_alert_rules_annotations_and_health_with_naive_times(client_at_now, settings):
+    from django.core import mail
+
+    import monitoring
+    from monitoring.alerts import Rule, evaluate
+    from monitoring.models import AlertState, AlertTransition
+
+    settings.MONITORING_ALERT_EMAILS = ["ops@example.com"]
+    monitor._alerts = {}
+    monitor.alert("busy", Rule("queue_length", stat="max", above=10, for_="2m", critical=True))
+    monitor.get("queue_length").add(50, at=naive(NOW - dt.timedelta(minutes=1)))
+    assert [t.state for t in evaluate()] == ["pending"]
+    assert AlertState.objects.get().since == naive(NOW)
+    assert [t.state for t in evaluate(NOW + dt.timedelta(minutes=3))] == ["firing"]
+    assert AlertTransition.objects.filter(emailed__isnull=False).count() == 1
+    assert "Since:     2026-03-10 14:33:00 CET" in mail.outbox[0].body
+    health = client_at_now.get("/monitoring/health").json()
+    assert health["failing"] == ["alerts"]
+    assert health["firing"][0]["since"] == "2026-03-10T14:33:00"
+    monitoring.annotate("Deployed", at=naive(NOW - dt.timedelta(hours=2)))
+    data = client_at_now.get("/monitoring/queue_length/?format=json&range=24h").json()
+    assert [(a["text"], a["at"]) for a in data["annotations"]] == [
+        ("Deployed", "2026-03-10T12:30:00+01:00")
+    ]

@@ -483,6 +483,8 @@ class Buffer:
             # Wake-ups from before the thread existed (settings changes) are stale.
             self._wake.clear()
             self._next_prune = time.monotonic() + _prune_interval()
+            # The flusher's clock starts now: stats()["flush_age"] measures from here.
+            self._progress = max(self._progress, time.monotonic())
             self._thread = threading.Thread(target=self._run, name="monitoring-flush", daemon=True)
             self._thread.start()
 
@@ -578,8 +580,11 @@ class Buffer:
         reached the database because the buffer was full (only while the
         database is unavailable, or after waiting ``MONITORING_BUFFER_WAIT``);
         ``rejected`` were refused by the database, or have no table; the
-        ``*_reasons`` dictionaries split those by reason.
+        ``*_reasons`` dictionaries split those by reason. ``flush_age`` is
+        how many seconds ago the flusher last took points, wrote some or
+        started (None before it ever did).
         """
+        last = max(self._last_flush, self._progress)
         with self._lock:
             dropped, rejected = dict(self._dropped), dict(self._rejected)
         return {
@@ -594,6 +599,7 @@ class Buffer:
             "healthy": self.healthy,
             "last_error": self.last_error,
             "thread_alive": bool(self._thread and self._thread.is_alive()),
+            "flush_age": time.monotonic() - last if last else None,
         }
 
 

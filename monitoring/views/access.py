@@ -7,6 +7,7 @@ HTML redirect they cannot follow.
 
 from __future__ import annotations
 
+import hmac
 from typing import Any
 
 from django.conf import settings
@@ -18,7 +19,17 @@ from django.utils.translation import gettext as _
 
 from monitoring.conf import conf
 
-__all__ = ["StaffRequiredMixin", "deny", "denial_reason", "has_access", "wants_data"]
+__all__ = [
+    "StaffRequiredMixin",
+    "bearer_token",
+    "deny",
+    "denial_reason",
+    "has_access",
+    "token_denied",
+    "token_matches",
+    "token_setting",
+    "wants_data",
+]
 
 
 def has_access(request: HttpRequest) -> bool:
@@ -89,6 +100,35 @@ def not_found(request: HttpRequest, message: str) -> HttpResponse | None:
     if wants_data(request):
         return JsonResponse({"error": message}, status=404)
     return None
+
+
+def token_setting(value: Any) -> str | None:
+    """Return a token setting's value stripped, or None when it holds no token."""
+    if isinstance(value, str) and value.strip():
+        return value.strip()
+    return None  # also a wrong type: a system check reports it
+
+
+def bearer_token(request: HttpRequest) -> str | None:
+    """Return the token of the request's ``Authorization: Bearer ...`` header, or None."""
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
+
+
+def token_matches(given: str, token: str | None) -> bool:
+    """Return True if ``given`` equals ``token``, compared in constant time; never for None."""
+    return bool(token) and hmac.compare_digest(given.encode(), token.encode())
+
+
+def token_denied(status: int, message: str) -> JsonResponse:
+    """Refuse a machine client with ``{"error": message}``; a 401 names the Bearer scheme."""
+    response = JsonResponse({"error": message}, status=status)
+    if status == 401:
+        response["WWW-Authenticate"] = 'Bearer realm="monitoring"'
+    return response
 
 
 class StaffRequiredMixin:

@@ -12,6 +12,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.cache import never_cache
 from django.views.generic import TemplateView
 
+from monitoring.alerts import firing
 from monitoring.buckets import site_timezone
 from monitoring.forms import RANGES, REFRESH_INTERVALS, DashboardForm
 from monitoring.register import Monitor, monitor
@@ -86,5 +87,6 @@ class DashboardView(StaffRequiredMixin, TemplateView):
             refresh=refresh,
             timezone=str(site_timezone()),
             messages_json=json.dumps(script_messages()),
+            firing=firing(),
         )
         return context

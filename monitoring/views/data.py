@@ -14,7 +14,8 @@ from typing import Any
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from monitoring import queries
+from monitoring import alerts, queries
+from monitoring.annotations import between as annotations_between
 from monitoring.buckets import site_timezone
 from monitoring.register import Monitor
 
@@ -130,6 +131,8 @@ def chart_data(handle: Monitor, series: queries.Series, query: Any, stat: str) -
         "values": values,
         "groups": groups,
         "overflow": overflow.seen,
+        "annotations": annotations_between(series.start, series.end),
+        "alerts": alerts.for_monitor(handle.name),
     }
 
 

@@ -31,7 +31,8 @@ from django.views import View
 from django.views.decorators.cache import never_cache
 
 from monitoring import queries
-from monitoring.buckets import site_timezone
+from monitoring.buckets import site_timezone, to_utc
+from monitoring.conf import conf
 from monitoring.exceptions import NotRegistered
 from monitoring.forms import MAX_TOP, RANGES, MonitorQueryForm, Query
 from monitoring.models import MonitorBase
@@ -240,6 +241,7 @@ class MonitorView(StaffRequiredMixin, View):
             ],
             "timezone": str(tz),
             "messages_json": json.dumps(script_messages()),
+            **rule_context(handle),
         }
 
     def render_page(self, handle: Monitor, query: Query) -> HttpResponse:
@@ -292,6 +294,7 @@ class MonitorView(StaffRequiredMixin, View):
             "change_direction": direction,
             "summary_text": self.get_summary_text(handle, series, data, query),
             "csv_url": f"{self.request.path}?{csv_params.urlencode()}",
+            "firing_rules": [rule for rule in data.get("alerts", []) if rule["state"] == "firing"],
         }
 
     def get_summary_text(
@@ -334,6 +337,27 @@ class DurationView(MonitorView):
 
     kinds: ClassVar[tuple[str, ...]] = ("duration",)
     stat = "count"
+
+
+#: How many of its rules' transitions a monitor's page lists.
+HISTORY_LENGTH = 20
+
+
+def rule_context(handle: Monitor) -> dict[str, Any]:
+    """Return the alert rules on ``handle`` with their state, and their recent transitions."""
+    from monitoring.alerts import for_monitor, format_value
+    from monitoring.models import AlertTransition
+
+    rules = for_monitor(handle.name)
+    history: list[AlertTransition] = []
+    if rules:
+        names = [rule["name"] for rule in rules]
+        rows = AlertTransition.objects.using(conf.DATABASE).filter(rule__in=names)
+        history = list(rows.order_by("-at", "-id")[:HISTORY_LENGTH])
+        for transition in history:
+            transition.at_html = time_html(to_utc(transition.at))
+            transition.value_text = format_value(transition.value)
+    return {"rules": rules, "rule_history": history}
 
 
 def monitor_detail(request: HttpRequest, name: str) -> HttpResponse:

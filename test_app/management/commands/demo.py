@@ -37,6 +37,9 @@ class Command(BaseCommand):
         else:
             ensure_staff_user()
             self.stdout.write(f"Staff login: {STAFF_USERNAME} / {STAFF_PASSWORD}")
+        # The demo's rules fire on the sample data: their emails go to the console now,
+        # and the dashboard shows them from the first page on.
+        call_command("monitoring_alerts", stdout=self.stdout)
         if no_serve:
             self.stdout.write(self.style.SUCCESS("The demo is set up; manage.py demo serves it."))
             return

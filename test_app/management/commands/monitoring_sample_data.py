@@ -12,7 +12,9 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
+from monitoring.annotations import annotate
 from monitoring.contrib.auth.models import LoginCount
+from monitoring.models import Annotation
 from monitoring.register import monitor
 from monitoring.storage.maintenance import rebuild
 from test_app.models import (
@@ -37,6 +39,13 @@ SAMPLE_MODELS = [
 #: What an order costs on each plan: the revenue chart sums Order.total.
 PRICES = {"free": Decimal("9.00"), "pro": Decimal("29.00"), "team": Decimal("99.00")}
 
+
+#: Events marked on every chart: (text, tags, how long before the end of the data).
+SAMPLE_ANNOTATIONS = [
+    ("Deployed v1.3", ["deploy"], dt.timedelta(days=3, hours=5)),
+    ("Database migration", ["migration"], dt.timedelta(days=1, hours=2)),
+    ("Deployed v1.4", ["deploy"], dt.timedelta(hours=5)),
+]
 
 #: The staff login the sample data comes with.
 STAFF_USERNAME = "admin"
@@ -96,6 +105,7 @@ class Command(BaseCommand):
             if clear:
                 for model in SAMPLE_MODELS:
                     model.objects.all().delete()
+                Annotation.objects.all().delete()
             counts = {model: 0 for model in SAMPLE_MODELS}
             rows: dict[type, list] = {model: [] for model in SAMPLE_MODELS}
             step = dt.timedelta(minutes=10)
@@ -133,6 +143,9 @@ class Command(BaseCommand):
             for model, objs in rows.items():
                 model.objects.bulk_create(objs, batch_size=2000)
                 counts[model] = len(objs)
+            for text, tags, before in SAMPLE_ANNOTATIONS:
+                if before < end - start:
+                    annotate(text, tags=tags, at=end - before)
         # The rows went in with bulk_create, past the write buffer: roll them up now,
         # as monitoring_rebuild would.
         handles = [monitor.get_for_model(model) for model in SAMPLE_MODELS]

@@ -1,0 +1,62 @@
+"""A separate process that evaluates alert rules, for the concurrency test of tests/test_alerts.py.
+
+    python tests/alerts_worker.py DIRECTORY INDEX MINUTES
+
+It registers the rule ``signups`` (``user_count`` summed over 5 minutes,
+above 0), then for each minute after 2024-06-03 12:00 UTC in the
+comma-separated MINUTES evaluates every rule "as of" then. Before each step
+it waits for the other worker at a barrier of files in DIRECTORY, so both
+evaluate the same step at the same time. Emails go to files in
+DIRECTORY/mail.
+"""
+
+import datetime as dt
+import os
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import django  # noqa: E402
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "test_app.settings")
+
+django.setup()
+
+from django.test.utils import override_settings  # noqa: E402
+
+from monitoring.alerts import Rule, evaluate  # noqa: E402
+from monitoring.register import monitor  # noqa: E402
+
+T0 = dt.datetime(2024, 6, 3, 12, 0, tzinfo=dt.timezone.utc)
+WORKERS = 2
+
+
+def barrier(directory: Path, step: int, index: int) -> None:
+    """Wait until every worker has reached ``step``."""
+    (directory / f"step-{step}-{index}").touch()
+    deadline = time.monotonic() + 60
+    while not all((directory / f"step-{step}-{i}").exists() for i in range(WORKERS)):
+        if time.monotonic() > deadline:
+            raise SystemExit(f"worker {index}: the other worker never reached step {step}")
+        time.sleep(0.005)
+
+
+def main() -> None:
+    directory, index, minutes = Path(sys.argv[1]), int(sys.argv[2]), sys.argv[3].split(",")
+    override_settings(
+        EMAIL_BACKEND="django.core.mail.backends.filebased.EmailBackend",
+        EMAIL_FILE_PATH=str(directory / "mail"),
+        MONITORING_ALERT_EMAILS=["ops@example.com"],
+    ).enable()
+    monitor._alerts = {}
+    monitor.alert("signups", Rule("user_count", stat="sum", above=0, window="5m"))
+    for step, minute in enumerate(minutes):
+        barrier(directory, step, index)
+        evaluate(T0 + dt.timedelta(minutes=int(minute)))
+    print(f"evaluated {len(minutes)} steps", flush=True)
+
+
+if __name__ == "__main__":
+    main()
