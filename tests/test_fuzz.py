@@ -95,3 +95,62 @@ def test_query_parameters_never_make_a_500(zone, staff_client):
 
     with override_settings(TIME_ZONE=zone):
         check()
+
+
+any_value = st.one_of(
+    st.integers(min_value=-(2**70), max_value=2**70),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.booleans(),
+    st.none(),
+    st.text(max_size=10),
+    st.decimals(allow_nan=True, allow_infinity=True),
+    st.builds(object),
+)
+any_at = st.one_of(
+    st.none(),
+    st.datetimes(
+        min_value=dt.datetime(1, 1, 1), max_value=dt.datetime(9999, 12, 31), timezones=st.none()
+    ),
+    moments,
+    st.text(max_size=10),
+    st.integers(),
+)
+any_dimensions = st.dictionaries(
+    st.sampled_from(["plan", "customer", "zone", "value", "at"]),
+    st.one_of(any_value, st.sampled_from(["free", "pro", "team"])),
+    max_size=3,
+)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_add_either_refuses_clearly_and_writes_nothing_or_stores_exactly(buffered):
+    from test_app.models import MonitorLoadAverage, MonitorOrderCount
+
+    cases = [("orders", MonitorOrderCount), ("load_average", MonitorLoadAverage)]
+
+    @settings(
+        max_examples=EXAMPLES,
+        deadline=None,
+        database=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    )
+    @given(case=st.sampled_from(cases), value=any_value, at=any_at, dims=any_dimensions)
+    def check(case, value, at, dims):
+        name, model = case
+        before = model.objects.count()
+        try:
+            monitor.get(name).add(value, at=at, **dims)
+        except (TypeError, ValueError) as exc:
+            assert str(exc)  # a message that says what is wrong
+            assert monitor.stats()["pending"] == 0  # nothing kept for the flusher
+            return
+        assert monitor.flush() == 1
+        stats = monitor.stats()
+        assert stats["rejected"] == 0, stats["rejected_reasons"]  # the flusher refused nothing
+        assert model.objects.count() == before + 1
+        stored = model.objects.latest("pk")
+        assert stored.value == value or float(stored.value) == float(value)
+        if "plan" in dims and name == "orders":
+            assert stored.plan == dims["plan"]
+
+    check()
