@@ -14,6 +14,9 @@ ROOT_URLCONF = "tests.urls_server"
 MONITORING_BUFFER = True
 MONITORING_FLUSH_INTERVAL = float(os.environ.get("MONITORING_TEST_FLUSH_INTERVAL", "1"))
 MONITORING_SPOOL_DIR = os.environ.get("MONITORING_TEST_SPOOL_DIR") or None
+if os.environ.get("MONITORING_TEST_BARE") == "1":
+    # The baseline of bench/load.py: the same project without monitoring's middleware.
+    MIDDLEWARE = [m for m in MIDDLEWARE if not m.startswith("monitoring.")]  # noqa: F405
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
