@@ -56,7 +56,9 @@ def totals(pg):
 def empty(pg):
     import psycopg
 
-    with psycopg.connect(host="127.0.0.1", port=pg.port, user="postgres") as conn:
+    with psycopg.connect(
+        host="127.0.0.1", port=pg.port, user="postgres", dbname="postgres"
+    ) as conn:
         conn.execute("DELETE FROM test_app_monitorusercount")
         conn.execute("DELETE FROM monitoring_rollup")
         conn.execute("DELETE FROM monitoring_rollupbin")
