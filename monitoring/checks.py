@@ -315,7 +315,44 @@ def check_storage_settings(app_configs: Any = None, **kwargs: Any) -> list:
                 id="monitoring.E009",
             )
         )
+    messages.extend(_check_spool())
     return messages
+
+
+def _check_spool() -> list:
+    """Refuse a spool the exit flush could not write to: it would lose the points it promises."""
+    import os
+
+    directory, maximum = conf.SPOOL_DIR, conf.SPOOL_MAX
+    problem = None
+    if not _positive_int(maximum):
+        problem = f"MONITORING_SPOOL_MAX must be a whole number above 0; got {maximum!r}."
+    elif directory is None:
+        return []
+    elif not isinstance(directory, (str, os.PathLike)) or not str(directory):
+        problem = f"MONITORING_SPOOL_DIR must be None or a directory path; got {directory!r}."
+    else:
+        # The directory is created at the first spooled exit; its nearest existing
+        # ancestor must let this process do that.
+        path = os.path.abspath(os.fspath(directory))
+        existing = path
+        while not os.path.exists(existing):
+            existing = os.path.dirname(existing)
+        if not os.path.isdir(existing) or not os.access(existing, os.W_OK | os.X_OK):
+            problem = (
+                f"MONITORING_SPOOL_DIR is {path!r}, but {existing!r} is not a directory "
+                f"this process can write to."
+            )
+    if problem is None:
+        return []
+    return [
+        Error(
+            problem,
+            hint="An exit during a database outage would lose its points instead of "
+            "spooling them; see the guarantees page of the docs.",
+            id="monitoring.E060",
+        )
+    ]
 
 
 @register(Tags.database)

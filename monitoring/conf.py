@@ -28,6 +28,11 @@ DEFAULTS: dict[str, object] = {
     # Seconds add() waits on a full buffer for the flusher to make progress before it
     # drops the point.
     "MONITORING_BUFFER_WAIT": 10.0,
+    # Directory where an exit flush that finds the database unavailable keeps its points
+    # for the next process; None loses them (and says so).
+    "MONITORING_SPOOL_DIR": None,
+    # Points the spool holds at most, over all its files.
+    "MONITORING_SPOOL_MAX": 1_000_000,
     # Days to keep raw rows and each resolution of rollups; None keeps them forever.
     "MONITORING_RETENTION": {"raw": 30, "minute": 7, "hour": 400, "day": None},
     # Seconds between two automatic prunes by the background thread; None turns them off.
@@ -107,6 +112,14 @@ class Settings:
     @property
     def BUFFER_WAIT(self) -> float:  # noqa: N802
         return getattr(settings, "MONITORING_BUFFER_WAIT", DEFAULTS["MONITORING_BUFFER_WAIT"])
+
+    @property
+    def SPOOL_DIR(self) -> str | None:  # noqa: N802
+        return getattr(settings, "MONITORING_SPOOL_DIR", DEFAULTS["MONITORING_SPOOL_DIR"])
+
+    @property
+    def SPOOL_MAX(self) -> int:  # noqa: N802
+        return getattr(settings, "MONITORING_SPOOL_MAX", DEFAULTS["MONITORING_SPOOL_MAX"])
 
     @property
     def RETENTION(self) -> dict[str, int | None]:  # noqa: N802

@@ -83,6 +83,22 @@ def user_client(client, db):
 TEST_DB = "postgres" if os.environ.get("MONITORING_TEST_DB") == "postgres" else "sqlite"
 
 
+def pytest_collection_modifyitems(config, items):
+    """Leave the heavy tests out unless the marker expression names them.
+
+    They start servers and many processes; .ci/run runs them once, in a step
+    of their own (``-m heavy``), instead of in every tox environment.
+    """
+    if "heavy" in (config.getoption("markexpr") or ""):
+        return
+    kept = [item for item in items if not item.get_closest_marker("heavy")]
+    if len(kept) < len(items):
+        config.hook.pytest_deselected(
+            items=[item for item in items if item.get_closest_marker("heavy")]
+        )
+        items[:] = kept
+
+
 def pytest_runtest_setup(item):
     if item.get_closest_marker("postgres") and TEST_DB != "postgres":
         pytest.skip(

@@ -159,3 +159,20 @@ def test_w006_rollup_tables_missing():
     assert "'monitoring_rollupbin'" in messages[0].msg
     assert messages[0].hint == "Run: python manage.py migrate"
     assert checks.check_rollup_tables_exist(databases=None) == []
+
+
+def test_e060_the_spool_must_be_a_directory_this_process_can_write(tmp_path):
+    with override_settings(MONITORING_SPOOL_DIR=str(tmp_path / "new" / "spool")):
+        assert checks.check_storage_settings() == []  # created at the first spooled exit
+    (tmp_path / "file").write_text("")
+    bad = [
+        {"MONITORING_SPOOL_DIR": str(tmp_path / "file" / "spool")},
+        {"MONITORING_SPOOL_DIR": 42},
+        {"MONITORING_SPOOL_DIR": ""},
+        {"MONITORING_SPOOL_DIR": str(tmp_path), "MONITORING_SPOOL_MAX": 0},
+    ]
+    for overrides in bad:
+        with override_settings(**overrides):
+            messages = checks.check_storage_settings()
+            assert ids(messages) == ["monitoring.E060"], overrides
+            assert "MONITORING_SPOOL" in messages[0].msg

@@ -14,6 +14,7 @@ from monitoring.register import monitor
 from monitoring.storage import maintenance
 from monitoring.storage.maintenance import prune, rebuild
 from test_app.models import MonitorOrderCount, MonitorRequestTime, MonitorUserCount
+from tests.test_storage import BACKENDS, wait_for
 
 UTC = dt.timezone.utc
 T0 = dt.datetime(2024, 6, 3, 12, 0, tzinfo=UTC)
@@ -157,3 +158,42 @@ def test_without_use_tz_the_buffered_write_path_rollups_rebuild_and_prune_agree(
     with override_settings(MONITORING_RETENTION={"raw": 30}):
         result = prune(now=dt.datetime(2024, 2, 14, 9, 30, 0, 123457))
     assert result["test_app.MonitorUserCount (raw)"] == 1
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.django_db(transaction=True)
+def test_a_flush_into_new_buckets_in_the_middle_of_a_rebuild_is_counted_once(backend, buffered):
+    """A flush that lands between the rebuild's delete and its read of the raw rows.
+
+    The flush writes raw rows and rollup buckets the rebuild did not delete
+    (a new day, so a new minute, hour and day); counted by the rebuild from
+    the raw rows as well, its points would be counted twice.
+    """
+    handle = monitor.get("user_count")
+    for i in range(10):
+        handle.add(1, at=T0 + dt.timedelta(minutes=i))
+    assert monitor.flush() == 10
+    flushed, others = [], []
+
+    def flush_more():
+        for _ in range(5):
+            handle.add(1, at=T0 + dt.timedelta(days=2))  # buckets no rollup has yet
+        flushed.append(monitor.flush())
+        connection.close()
+
+    def between_delete_and_read(execute, sql, params, many, context):
+        if not others and "MAX(" in sql.upper():
+            others.append(threading.Thread(target=flush_more))
+            others[0].start()
+            # The flush may wait for the rebuild's lock: go on after a while.
+            others[0].join(2)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(between_delete_and_read):
+        rebuild([handle], batch_size=3)
+    others[0].join(60)
+    assert wait_for(lambda: MonitorUserCount.objects.count() == 15)
+    assert flushed[0] == 5
+    for resolution in ("minute", "hour", "day"):
+        rows = Rollup.objects.filter(monitor="user_count", resolution=resolution)
+        assert rows.aggregate(n=Sum("count"))["n"] == 15, resolution

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import threading
 import time
 from collections import Counter
@@ -116,6 +117,9 @@ class Buffer:
         self._interval = 5.0
         self._wait = 10.0
         self._alias = "default"
+        self._spool_dir: str | None = None
+        self._spool_max = 0
+        self._next_spool = 0.0
         self._next_prune = 0.0
         self._last_flush = 0.0
         # When the flusher last took points or finished a write (monotonic seconds).
@@ -144,6 +148,9 @@ class Buffer:
         wait = conf.BUFFER_WAIT
         self._wait = float(wait) if isinstance(wait, (int, float)) and wait >= 0 else 10.0
         self._alias = conf.DATABASE
+        spool = conf.SPOOL_DIR
+        self._spool_dir = os.fspath(spool) if spool else None
+        self._spool_max = _positive(conf.SPOOL_MAX, "MONITORING_SPOOL_MAX", int)
         self._direct = self._sync
 
     def settings_changed(self, setting: str, **kwargs: Any) -> None:
@@ -307,6 +314,8 @@ class Buffer:
         written = taken = 0
         started = time.monotonic()
         try:
+            if self._spool_dir and self.healthy and not self._stopping:
+                self._take_spool()
             while True:
                 points = self._points
                 batch = points[:CHUNK]
@@ -333,6 +342,30 @@ class Buffer:
             return written
         finally:
             self._flush_lock.release()
+
+    def _take_spool(self) -> None:
+        """Take the points earlier processes spooled at exit, at most once per interval.
+
+        They go before this process's points: they are older.
+        """
+        now = time.monotonic()
+        if now < self._next_spool:
+            return
+        self._next_spool = now + self._interval
+        from monitoring.storage import spool
+
+        try:
+            points, rejected = spool.take(self._spool_dir, self._maximum - len(self._points))
+        except OSError as exc:
+            logger.error("Monitoring could not read its spool %s: %s", self._spool_dir, exc)
+            return
+        for reason, count in rejected.items():
+            self._count_rejected(count, reason)
+        if points:
+            self._points[0:0] = points
+            logger.info(
+                "Monitoring took %s spooled data points from %s.", len(points), self._spool_dir
+            )
 
     def _report(self, taken: int, written: int, seconds: float, lag: float | None) -> None:
         """Tell the flush listeners what this flush did and what happened since the last."""
@@ -571,7 +604,38 @@ class Buffer:
             why = "the exit flush ran inside a transaction"
         else:  # pragma: no cover - every other path empties the buffer
             why = "a flush was still running"
-        logger.error("Monitoring lost %s data points at exit: %s.", left, why)
+        if self._spool_dir:
+            self._spool_at_exit(left, why)
+            return
+        logger.error(
+            "Monitoring lost %s data points at exit: %s. Set MONITORING_SPOOL_DIR to keep "
+            "them on disk for the next process.",
+            left,
+            why,
+        )
+
+    def _spool_at_exit(self, left: int, why: str) -> None:
+        """Write the points left at exit to the spool; say how many were kept and lost."""
+        from monitoring.storage import spool
+
+        points = self._points[:]
+        try:
+            kept = spool.save(points, self._spool_dir, self._spool_max)
+        except (OSError, ValueError, TypeError) as exc:
+            kept, problem = 0, f"; the spool could not be written ({exc})"
+        else:
+            problem = f"; the spool holds at most MONITORING_SPOOL_MAX={self._spool_max}"
+        del self._points[:kept]
+        if kept:
+            logger.warning(
+                "Monitoring spooled %s data points to %s at exit (%s); the next process "
+                "that flushes writes them.",
+                kept,
+                self._spool_dir,
+                why,
+            )
+        if kept < left:
+            logger.error("Monitoring lost %s data points at exit: %s%s.", left - kept, why, problem)
 
     def stats(self) -> dict[str, Any]:
         """Return the counters of this process's buffer.

@@ -209,9 +209,10 @@ def rebuild(
     transaction per monitor: readers see the old totals until the new ones
     are complete. With ``until``, only the buckets up to the end of the
     local day holding it are rebuilt; later ones are left as they are.
-    ``progress(handle, done, total)`` is called after each batch. Points
-    flushed while a rebuild runs are counted once on SQLite; on PostgreSQL,
-    stop writers of the monitor for an exact rebuild.
+    Points flushed while a rebuild runs are counted exactly once: flushes of
+    the monitor's model wait for the rebuild to commit (SQLite's write lock;
+    on PostgreSQL, a ``SHARE ROW EXCLUSIVE`` lock of its raw table).
+    ``progress(handle, done, total)`` is called after each batch.
     """
     from monitoring.models import MonitorBase
 
@@ -250,6 +251,18 @@ def _rebuild_one(
     # One transaction: readers see the old rollups until the new ones are complete,
     # never a partial total.
     with transaction.atomic(using=alias):
+        connection = connections[alias]
+        if connection.vendor == "postgresql":
+            # Wait for the flushes that wrote raw rows of this model to commit, and keep
+            # new ones (and other rebuilds) out until this one does. Without it, a flush
+            # committing between the delete below and the read of the raw rows would be
+            # counted twice where it made new buckets: once by itself, once by the rebuild.
+            # SQLite's delete takes the database's write lock, which does the same.
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"LOCK TABLE {connection.ops.quote_name(model._meta.db_table)} "
+                    "IN SHARE ROW EXCLUSIVE MODE"
+                )
         for table in (Rollup, RollupBin):
             stale = table._base_manager.using(alias).filter(monitor=handle.name)
             if minute_from is not None:

@@ -1,0 +1,156 @@
+"""Hypothesis over every view's query parameters: never a 500; a 400 names the parameter.
+
+Heavy (``-m heavy``): .ci/run runs it on a SQLite file and on PostgreSQL, in two
+site time zones, with MONITORING_FUZZ_EXAMPLES examples each (500 by default;
+bench runs set 10000).
+"""
+
+import datetime as dt
+import html
+import json
+import os
+
+import pytest
+from django.test import override_settings
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from monitoring.register import monitor
+
+pytestmark = [pytest.mark.heavy, pytest.mark.django_db]
+
+EXAMPLES = int(os.environ.get("MONITORING_FUZZ_EXAMPLES", "500"))
+PATHS = ["/monitoring/", "/monitoring/orders/", "/monitoring/request_time/"]
+KNOWN = ["format", "range", "start", "end", "resolution", "split", "top", "plan", "refresh",
+         "cards", "stat"]  # fmt: skip
+
+moments = st.datetimes(
+    min_value=dt.datetime(1, 1, 1), max_value=dt.datetime(9999, 12, 31), timezones=st.timezones()
+)
+values = st.one_of(
+    st.text(max_size=30),  # unicode, NUL, anything
+    st.sampled_from(
+        [
+            "json",
+            "csv",
+            "card",
+            "html",
+            "1h",
+            "24h",
+            "7d",
+            "90d",
+            "minute",
+            "hour",
+            "day",
+            "pro",
+            "none",
+            "",
+            "-1",
+            "0",
+            "1e309",
+            "nan",
+        ]
+    ),  # fmt: skip
+    st.integers(min_value=-(10**30), max_value=10**30).map(str),
+    moments.map(lambda m: m.isoformat()),
+    st.dates().map(str),
+)
+parameters = st.dictionaries(
+    st.one_of(st.sampled_from(KNOWN), st.text(min_size=1, max_size=12)), values, max_size=6
+)
+
+
+def names_a_parameter(body, params):
+    """Return whether a 400's body names one of ``params``' keys (JSON: in its fields)."""
+    text = body.decode(errors="replace")
+    try:
+        data = json.loads(text)
+    except ValueError:
+        # A page: the key as typed, or as its repr() in the message, HTML-escaped.
+        text = html.unescape(text)
+        return any(key in text or repr(key)[1:-1] in text for key in params)
+    named = {data.get("parameter"), *data.get("errors", {})}
+    return bool(named & set(params))
+
+
+@pytest.mark.parametrize("zone", ["Europe/Berlin", "America/St_Johns"])
+def test_query_parameters_never_make_a_500(zone, staff_client):
+    at = dt.datetime(2024, 6, 3, 12, tzinfo=dt.timezone.utc)
+    for i in range(5):
+        monitor.get("orders").add(i + 1, at=at - dt.timedelta(hours=i), plan="pro")
+        monitor.get("request_time").add(10.0 * (i + 1), at=at)
+
+    @settings(
+        max_examples=EXAMPLES,
+        deadline=None,
+        database=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    )
+    @given(path=st.sampled_from(PATHS), params=parameters)
+    def check(path, params):
+        response = staff_client.get(path, params)
+        assert response.status_code in (200, 400), (response.status_code, params)
+        if response.status_code == 400:
+            assert names_a_parameter(response.content, params), (params, response.content[:300])
+
+    with override_settings(TIME_ZONE=zone):
+        check()
+
+
+any_value = st.one_of(
+    st.integers(min_value=-(2**70), max_value=2**70),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.booleans(),
+    st.none(),
+    st.text(max_size=10),
+    st.decimals(allow_nan=True, allow_infinity=True),
+    st.builds(object),
+)
+any_at = st.one_of(
+    st.none(),
+    st.datetimes(
+        min_value=dt.datetime(1, 1, 1), max_value=dt.datetime(9999, 12, 31), timezones=st.none()
+    ),
+    moments,
+    st.text(max_size=10),
+    st.integers(),
+)
+any_dimensions = st.dictionaries(
+    st.sampled_from(["plan", "customer", "zone", "value", "at"]),
+    st.one_of(any_value, st.sampled_from(["free", "pro", "team"])),
+    max_size=3,
+)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_add_either_refuses_clearly_and_writes_nothing_or_stores_exactly(buffered):
+    from test_app.models import MonitorLoadAverage, MonitorOrderCount
+
+    cases = [("orders", MonitorOrderCount), ("load_average", MonitorLoadAverage)]
+
+    @settings(
+        max_examples=EXAMPLES,
+        deadline=None,
+        database=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    )
+    @given(case=st.sampled_from(cases), value=any_value, at=any_at, dims=any_dimensions)
+    def check(case, value, at, dims):
+        name, model = case
+        before = model.objects.count()
+        try:
+            monitor.get(name).add(value, at=at, **dims)
+        except (TypeError, ValueError) as exc:
+            assert str(exc)  # a message that says what is wrong
+            assert monitor.stats()["pending"] == 0  # nothing kept for the flusher
+            return
+        assert monitor.flush() == 1
+        stats = monitor.stats()
+        assert stats["rejected"] == 0, stats["rejected_reasons"]  # the flusher refused nothing
+        assert model.objects.count() == before + 1
+        stored = model.objects.latest("pk")
+        assert stored.value == value or float(stored.value) == float(value)
+        if "plan" in dims and name == "orders":
+            assert stored.plan == dims["plan"]
+
+    check()
