@@ -26,13 +26,17 @@ URLS = {
     "/monitoring/user_count/?format=json":  (401, 403, 401, 200, 200, 200, 401, 401),
     "/monitoring/user_count/?format=csv":   (401, 403, 401, 200, 200, 200, 401, 401),
     "/monitoring/metrics":                  (401, 403, 401, 200, 200, 200, 200, 401),
+    "/monitoring/health":                   (401, 403, 401, 200, 200, 200, 200, 401),
     "/admin/":                              (302, 302, 302, 200, 200, 302, 302, 302),
     "/admin/monitoring/rollup/":            (302, 302, 302, 403, 200, 302, 302, 302),
     "/admin/monitoring/rollupbin/":         (302, 302, 302, 403, 200, 302, 302, 302),
+    "/admin/monitoring/annotation/":        (302, 302, 302, 403, 200, 302, 302, 302),
+    "/admin/monitoring/alertstate/":        (302, 302, 302, 403, 200, 302, 302, 302),
+    "/admin/monitoring/alerttransition/":   (302, 302, 302, 403, 200, 302, 302, 302),
 }  # fmt: skip
 
 #: URLs that answer only GET and HEAD, before asking who you are: anything else is 405.
-SAFE_ONLY = {"/monitoring/metrics"}
+SAFE_ONLY = {"/monitoring/metrics", "/monitoring/health"}
 #: Django's admin views answer every method as they answer GET (POST runs admin actions).
 ANY_METHOD = {path for path in URLS if path.startswith("/admin/")}
 
@@ -111,7 +115,9 @@ def assert_no_leak(response, path):
 
 @pytest.mark.parametrize("csrf", [True, False], ids=["csrf", "no-csrf"])
 @pytest.mark.parametrize("path", list(URLS))
-@override_settings(MONITORING_METRICS_TOKEN=TOKEN, MONITORING_METRICS_STAFF=True)
+@override_settings(
+    MONITORING_METRICS_TOKEN=TOKEN, MONITORING_METRICS_STAFF=True, MONITORING_HEALTH_TOKEN=TOKEN
+)
 def test_access_matrix(path, csrf, requesters):
     from monitoring.views import ValueView
     from test_app.models import MonitorQueueLength
