@@ -18,6 +18,9 @@ TWICE = PAGE.replace(
     "{% monitoring_card 'user_count' range='24h' %}{% monitoring_card 'user_count' range='7d' %}",
 )
 
+# A card of tests/test_escaping_browser.py's monitor, whose every text is hostile.
+HOSTILE = PAGE.replace("'user_count'", "'hostile'")
+
 
 def staff_page(request):
     return HttpResponse(engines["django"].from_string(PAGE).render(request=request))
@@ -27,8 +30,13 @@ def twice_page(request):
     return HttpResponse(engines["django"].from_string(TWICE).render(request=request))
 
 
+def hostile_page(request):
+    return HttpResponse(engines["django"].from_string(HOSTILE).render(request=request))
+
+
 urlpatterns = [
     *test_app_urlpatterns,
     path("staff-page/", staff_page),
     path("staff-page-twice/", twice_page),
+    path("staff-page-hostile/", hostile_page),
 ]
