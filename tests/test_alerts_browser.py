@@ -33,7 +33,9 @@ def alerting(known_data, settings):  # noqa: F811 - the imported fixture
     monitor.alert("busy_queue", Rule("queue_length", stat="max", above=10, window="1d"))
     monitor.alert("slow", Rule("request_time", stat="p95", above=100_000))
     now = timezone.now()
-    monitoring.annotate("Deployed v1.4", tags=["deploy"], at=now - dt.timedelta(hours=6))
+    monitoring.annotate(
+        "Deployed v1.4", tags=["deploy", "release train"], at=now - dt.timedelta(hours=6)
+    )
     monitoring.annotate("Queue incident", tags=["incident"], at=now - dt.timedelta(hours=2))
     assert [t.rule for t in evaluate()] == ["busy_queue"]
 
@@ -71,7 +73,7 @@ def test_markers_thresholds_badge_and_banner_on_the_dashboard(dashboard, alertin
     markers = card.locator(".monitoring-marker")
     assert markers.count() == 2
     assert markers.nth(0).get_attribute("title").startswith("Deployed v1.4 · ")
-    assert markers.nth(0).get_attribute("title").endswith(" [deploy]")
+    assert markers.nth(0).get_attribute("title").endswith(" [deploy, release train]")
     assert markers.nth(1).get_attribute("title").startswith("Queue incident · ")
     # Markers sit inside the plot, in time order, and are what the pointer hovers there.
     box = card.locator(".u-over").bounding_box()
@@ -112,9 +114,12 @@ def test_the_monitor_page_filters_markers_by_tag_and_lists_the_rule_history(
     assert tag_filter.locator("input").evaluate_all("boxes => boxes.map(b => b.value)") == [
         "deploy",
         "incident",
+        "release train",
     ]
     assert card.locator(".monitoring-marker:visible").count() == 2
     tag_filter.get_by_label("deploy").uncheck()
+    assert card.locator(".monitoring-marker:visible").count() == 2  # still shown by its other tag
+    tag_filter.get_by_label("release train").uncheck()  # a tag with a space
     visible = card.locator(".monitoring-marker:visible")
     assert visible.count() == 1
     assert visible.get_attribute("title").startswith("Queue incident")

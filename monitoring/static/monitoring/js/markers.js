@@ -26,7 +26,7 @@
   function applyFilter(root) {
     var hidden = hiddenTags();
     $(root).find('.monitoring-marker').each(function () {
-      var tags = (this.getAttribute('data-tags') || '').split(' ').filter(Boolean);
+      var tags = JSON.parse(this.getAttribute('data-tags') || '[]');
       var show = !tags.length || tags.some(function (tag) { return !hidden[tag]; });
       this.hidden = !show;
     });
@@ -79,7 +79,8 @@
       var marker = document.createElement('div');
       marker.className = 'monitoring-marker';
       marker.setAttribute('data-timestamp', String(annotation.timestamp));
-      marker.setAttribute('data-tags', annotation.tags.join(' '));
+      // JSON: a tag may hold spaces.
+      marker.setAttribute('data-tags', JSON.stringify(annotation.tags));
       marker.title = markerText(annotation, data);
       marker.setAttribute('aria-label', marker.title);
       layer.appendChild(marker);
