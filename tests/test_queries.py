@@ -397,5 +397,5 @@ def test_a_plain_count_chart_is_one_query_and_its_previous_period_one_more():
         series = get_series("orders", start=T0, end=T0 + dt.timedelta(days=1))
     # The chart's buckets are the headline's: no ranking of dimension values, no second read.
     assert len(queries.captured_queries) == 2, [q["sql"] for q in queries.captured_queries]
-    assert all("GROUP BY 1" in q["sql"] for q in queries.captured_queries)
+    assert all("GROUP BY" in q["sql"] for q in queries.captured_queries)
     assert series.summary == 2

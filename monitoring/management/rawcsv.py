@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from monitoring.buckets import site_timezone
 from monitoring.models import _clean_dimension
@@ -211,7 +212,9 @@ class PointReader:
         text = text.strip()
         parsed_text = text[:-1] + "+00:00" if text.endswith(("Z", "z")) else text
         try:
-            at = dt.datetime.fromisoformat(parsed_text)
+            # Django's parser, not fromisoformat() alone: Python 3.10's refuses fractions
+            # of other than 3 or 6 digits ("23:59:59.5").
+            at = parse_datetime(parsed_text) or dt.datetime.fromisoformat(parsed_text)
         except ValueError:
             raise LineError(
                 line, "at", f"{text!r} is not an ISO 8601 date-time, e.g. 2026-11-29T14:30:00+01:00"
