@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin
 from django.core.paginator import Paginator
 from django.db import models
@@ -160,9 +161,33 @@ class RollupBinAdmin(ReadOnlyAdmin):
     paginator = CappedPaginator
 
 
+class AnnotationForm(forms.ModelForm):
+    """The annotation's form: its tags checked as ``monitoring.annotate()`` checks them."""
+
+    class Meta:
+        model = Annotation
+        fields = ["at", "text", "tags"]
+
+    def clean_tags(self) -> list[str]:
+        from monitoring.annotations import clean_tags
+
+        tags = self.cleaned_data.get("tags")
+        if isinstance(tags, str):
+            tags = [tags]  # "deploy" is one tag, not nothing
+        if tags is not None and not isinstance(tags, list):
+            raise forms.ValidationError(
+                f"tags must be a list of strings, such as ['deploy'], not {tags!r}."
+            )
+        try:
+            return clean_tags(tags)
+        except ValueError as exc:
+            raise forms.ValidationError(str(exc)) from None
+
+
 class AnnotationAdmin(admin.ModelAdmin):
     """Edit the annotations every chart draws."""
 
+    form = AnnotationForm
     list_display = ["at", "text", "tag_list"]
     search_fields = ["text"]
     date_hierarchy = "at"
@@ -171,13 +196,6 @@ class AnnotationAdmin(admin.ModelAdmin):
     @admin.display(description="tags")
     def tag_list(self, obj: Annotation) -> str:
         return ", ".join(obj.tags or [])
-
-    def save_model(self, request: HttpRequest, obj: Annotation, form: Any, change: bool) -> None:
-        from monitoring.annotations import clean_tags
-
-        # The form's JSON field takes any JSON; charts expect a list of short strings.
-        obj.tags = clean_tags(obj.tags if isinstance(obj.tags, list) else [])
-        super().save_model(request, obj, form, change)
 
 
 class AlertStateAdmin(ReadOnlyAdmin):

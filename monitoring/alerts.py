@@ -217,11 +217,17 @@ class Rule:
         return self.below is not None and value < self.below
 
     def value(self, now: dt.datetime) -> float | None:
-        """Return the rule's stat over the window that ends at ``now``."""
+        """Return the rule's stat over the window of whole minutes that ends before ``now``.
+
+        Whole minutes: evaluations run at the start of a minute (the alerts job's
+        ticks are aligned to the clock), when the minute under way holds almost
+        nothing yet, and a 1-minute window would never see a full minute.
+        """
         from monitoring.queries import window_stat
 
+        end = now.replace(second=0, microsecond=0)
         return window_stat(
-            self.monitor, self.stat, start=now - self.window, end=now, filters=self.filters
+            self.monitor, self.stat, start=end - self.window, end=end, filters=self.filters
         )
 
     def recent_values(self, now: dt.datetime) -> list[tuple[dt.datetime, float | None]]:

@@ -391,7 +391,7 @@ class MonitorRegistry:
         NotRegistered; if the monitor's kind lacks the rule's stat or the
         monitor lacks a dimension the rule filters on, ValueError.
         """
-        from monitoring.alerts import Rule
+        from monitoring.alerts import Rule, schedule
 
         if not isinstance(name, str) or not slug_re.match(name):
             raise ValueError(
@@ -417,6 +417,8 @@ class MonitorRegistry:
             )
         rule.bind(name, self._registry[rule.monitor])
         self._alerts[name] = rule
+        # Rules registered after ready() (by an app's own ready()) are evaluated too.
+        schedule()
         return rule
 
     @property

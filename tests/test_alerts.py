@@ -47,6 +47,15 @@ def test_alert_registers_a_rule_by_name():
     assert rule.summary() == "request_time p95 over 5m above 500 for 5m"
 
 
+def test_a_rule_registered_after_ready_is_evaluated_by_the_alerts_job(settings):
+    from monitoring import jobs
+
+    jobs.unregister("alerts")
+    settings.MONITORING_ALERT_INTERVAL = 30
+    monitor.alert("late", Rule("orders", above=1))
+    assert jobs.jobs["alerts"].interval == 30
+
+
 def test_a_rule_without_a_stat_watches_the_headline_number():
     assert monitor.alert("a", Rule("orders", above=1)).stat == "sum"
     assert monitor.alert("b", Rule("queue_length", above=1)).stat == "last"
@@ -205,6 +214,17 @@ def test_the_window_decides_which_points_count(data):
     assert [t.rule for t in evaluate(T0)] == ["long"]
     assert AlertState.objects.get(rule="long").value == 57
     assert AlertState.objects.get(rule="short").value == 7
+
+
+@pytest.mark.parametrize("second", [0.5, 1, 30, 59.9])
+def test_a_window_is_whole_minutes_before_the_evaluation(second):
+    """The alerts job runs at the start of a minute: a 1-minute window is the minute before."""
+    for offset in range(12):
+        add("orders", 1, T0 - MINUTE + dt.timedelta(seconds=offset * 5))
+    add("orders", 100, T0 - 2 * MINUTE)  # before the window
+    monitor.alert("burst", Rule("orders", stat="sum", above=10, window="1m"))
+    assert [t.state for t in evaluate(T0 + dt.timedelta(seconds=second))] == ["firing"]
+    assert AlertState.objects.get(rule="burst").value == 12
 
 
 def test_window_values_lists_the_buckets(data):

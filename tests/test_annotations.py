@@ -160,6 +160,35 @@ def test_annotations_are_edited_in_the_admin(admin_client):
     assert "Deployed v1.4" in listing and "deploy" in listing
 
 
+@pytest.mark.parametrize(
+    "tags, error",
+    [
+        ("[1]", "Each tag must be a string of 1 to"),
+        ('[" "]', "Each tag must be a string of 1 to"),
+        ('["' + "x" * 60 + '"]', "Each tag must be a string of 1 to"),
+        ('{"a": 1}', "tags must be a list of strings"),
+        ("5", "tags must be a list of strings"),
+    ],
+)
+def test_bad_tags_in_the_admin_are_a_form_error(admin_client, tags, error):
+    response = admin_client.post(
+        "/admin/monitoring/annotation/add/",
+        {"at_0": "2024-06-03", "at_1": "14:00:00", "text": "Deployed", "tags": tags},
+    )
+    assert response.status_code == 200
+    assert error in response.content.decode()
+    assert not Annotation.objects.exists()
+
+
+def test_one_tag_as_a_string_is_that_tag_in_the_admin(admin_client):
+    response = admin_client.post(
+        "/admin/monitoring/annotation/add/",
+        {"at_0": "2024-06-03", "at_1": "14:00:00", "text": "Deployed", "tags": '" deploy "'},
+    )
+    assert response.status_code == 302
+    assert Annotation.objects.get().tags == ["deploy"]
+
+
 def test_alert_states_and_history_are_read_only_in_the_admin(admin_client, settings):
     settings.MONITORING_ALERT_EMAILS = ["ops@example.com"]
     monitor._alerts = {}
