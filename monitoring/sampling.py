@@ -214,15 +214,17 @@ def _run_in_thread(name: str, function: Callable[[], Any], result: dict[str, Any
 
 
 def _number(name: str, value: Any) -> float:
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, (numbers.Real, decimal.Decimal))
-        or not math.isfinite(value)
-    ):
+    try:
+        # float() first: isfinite() of 10**400 overflows, and of Decimal("sNaN") raises.
+        number = float(value)
+        valid = not isinstance(value, bool) and isinstance(value, (numbers.Real, decimal.Decimal))
+    except (OverflowError, ValueError, TypeError):
+        valid = False
+    if not valid or not math.isfinite(number):
         raise SamplerError(
-            f"Sampler {name!r} returned {value!r}, not a finite number; nothing recorded."
+            f"Sampler {name!r} returned {value!r:.200}, not a finite number; nothing recorded."
         )
-    return float(value)
+    return number
 
 
 def _has_reading(name: str, at: dt.datetime) -> bool:

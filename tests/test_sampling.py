@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 import io
 import logging
 import subprocess
@@ -144,6 +145,8 @@ def test_the_taken_check_does_not_call_the_sampler_again():
         (lambda: True, "returned True, not a finite number"),
         (lambda: float("nan"), "returned nan, not a finite number"),
         (lambda: None, "returned None, not a finite number"),
+        (lambda: 10**400, "0000, not a finite number; nothing recorded"),
+        (lambda: decimal.Decimal("sNaN"), "returned Decimal('sNaN'), not a finite number"),
     ],
 )
 def test_a_failing_sampler_is_logged_reported_and_skipped(function, message, reports, caplog):
