@@ -174,6 +174,14 @@ class Rule:
                 f"(monitor.register_model()), and alert rules read the rollups, which such "
                 f"a monitor has none of. Watch a recorded or sampled monitor instead."
             )
+        every = getattr(handle, "every", None)  # sampled gauges
+        if every is not None and self.window.total_seconds() < every:
+            raise ValueError(
+                f"Alert {name!r}: its window ({self.window.total_seconds():g} s) is shorter "
+                f"than the time between two readings of {handle.name!r} ({every:g} s), so "
+                f"most windows would hold no reading and the rule would fire and resolve "
+                f"in turn. Give it a window of at least {every:g} s."
+            )
         stat = self.stat or DEFAULT_STATS[handle.kind]
         if stat not in WINDOW_STATS[handle.kind]:
             raise ValueError(

@@ -656,3 +656,31 @@ def check_alert_settings(app_configs: Any = None, **kwargs: Any) -> list:
             )
         )
     return messages
+
+
+@register()
+def check_jobs_and_site_url(app_configs: Any = None, **kwargs: Any) -> list:
+    """Refuse a MONITORING_JOBS that is not a bool and a MONITORING_SITE_URL that is no string.
+
+    ``"false"`` from an environment variable would otherwise leave the jobs on,
+    and a URL that is no string would fail every alert email.
+    """
+    messages = []
+    if not isinstance(conf.JOBS, bool):
+        messages.append(
+            Error(
+                f"MONITORING_JOBS must be True or False, not {conf.JOBS!r}.",
+                hint="Convert an environment variable yourself, e.g. "
+                "os.environ.get('MONITORING_JOBS', '1') == '1'.",
+                id="monitoring.E080",
+            )
+        )
+    if not isinstance(conf.SITE_URL, str):
+        messages.append(
+            Error(
+                f"MONITORING_SITE_URL must be a string such as 'https://example.com', "
+                f"not {conf.SITE_URL!r}.",
+                id="monitoring.E081",
+            )
+        )
+    return messages

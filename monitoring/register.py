@@ -29,6 +29,9 @@ if TYPE_CHECKING:
 
 __all__ = ["AlreadyRegistered", "Monitor", "MonitorRegistry", "NotRegistered", "monitor"]
 
+#: Characters a monitor's or an alert's name has at most: the columns that hold them.
+MAX_NAME = 100
+
 
 class Timer(ContextDecorator):
     """Measure a block or a function call and add its duration in milliseconds.
@@ -352,8 +355,9 @@ class MonitorRegistry:
 
             view = ValueView.as_view()
         handle = SampledMonitor(name, view, function, every=seconds, timeout=timeout, **options)
-        self._registry[name] = handle
+        # The job first: if it can't be made, nothing is left half-registered.
         jobs.every(seconds, handle.sample, name=handle.job_name)
+        self._registry[name] = handle
         return handle
 
     def _check_name(self, name: object) -> None:
@@ -362,6 +366,8 @@ class MonitorRegistry:
                 f"Monitor name {name!r} is not a slug: use only letters, numbers, "
                 f"underscores and hyphens, as in 'user_count'."
             )
+        if len(name) > MAX_NAME:
+            raise ValueError(f"Monitor name {name!r} is longer than {MAX_NAME} characters.")
         if name in self._registry:
             raise AlreadyRegistered(
                 f"The monitor {name!r} is already registered "
@@ -398,6 +404,8 @@ class MonitorRegistry:
                 f"Alert name {name!r} is not a slug: use only letters, numbers, "
                 f"underscores and hyphens, as in 'slow_requests'."
             )
+        if len(name) > MAX_NAME:
+            raise ValueError(f"Alert name {name!r} is longer than {MAX_NAME} characters.")
         if not isinstance(rule, Rule):
             raise TypeError(f"Alert {name!r}: expected a monitoring.alerts.Rule, got {rule!r}.")
         if name in self._alerts:

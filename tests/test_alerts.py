@@ -56,6 +56,13 @@ def test_a_rule_registered_after_ready_is_evaluated_by_the_alerts_job(settings):
     assert jobs.jobs["alerts"].interval == 30
 
 
+def test_a_window_shorter_than_a_sampled_gauge_s_interval_is_refused():
+    monitor.sample("hourly_gauge", lambda: 1, every="1h")
+    with pytest.raises(ValueError, match=r"its window \(300 s\) is shorter than .* \(3600 s\)"):
+        monitor.alert("flappy", Rule("hourly_gauge", below=1))
+    assert monitor.alert("steady", Rule("hourly_gauge", below=1, window="1h")).name == "steady"
+
+
 def test_a_rule_without_a_stat_watches_the_headline_number():
     assert monitor.alert("a", Rule("orders", above=1)).stat == "sum"
     assert monitor.alert("b", Rule("queue_length", above=1)).stat == "last"

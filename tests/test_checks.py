@@ -184,3 +184,21 @@ def test_every_check_id_is_documented():
 def test_checks_are_registered():
     with override_settings(USE_TZ=False):
         assert "monitoring.W001" in ids(run_checks())
+
+
+@pytest.mark.parametrize(
+    "setting, value, check_id",
+    [
+        ("MONITORING_JOBS", "false", "monitoring.E080"),
+        ("MONITORING_JOBS", 0, "monitoring.E080"),
+        ("MONITORING_SITE_URL", None, "monitoring.E081"),
+        ("MONITORING_SITE_URL", b"https://example.com", "monitoring.E081"),
+    ],
+)
+def test_jobs_and_site_url_settings_of_the_wrong_type_are_errors(setting, value, check_id):
+    from monitoring.checks import check_jobs_and_site_url
+
+    assert ids(check_jobs_and_site_url()) == []
+    with override_settings(**{setting: value}):
+        assert ids(check_jobs_and_site_url()) == [check_id]
+        assert check_id in ids(run_checks())

@@ -328,3 +328,20 @@ def test_the_built_in_monitors_come_after_the_project_s_own():
     assert order == sorted(order)
     assert order[0] is False and order[-1] is True
     assert [h.category for h in monitor if h.category in ("Users", "Accounts")][:1] == ["Users"]
+
+
+def test_names_longer_than_their_columns_are_refused_and_nothing_is_half_registered():
+    from monitoring import jobs
+    from monitoring.alerts import Rule
+    from monitoring.views import IntegerCountView
+    from test_app.models import MonitorOrderCount
+
+    with pytest.raises(ValueError, match="longer than 100 characters"):
+        monitor.register("x" * 101, IntegerCountView.as_view(model=MonitorOrderCount))
+    with pytest.raises(ValueError, match="longer than 100 characters"):
+        monitor.alert("a" * 101, Rule("orders", above=1))
+    # A sampled gauge's job name is longer than its name: refused before registering.
+    with pytest.raises(ValueError, match="1 to 96 characters"):
+        monitor.sample("s" * 95, lambda: 1, every="1m")
+    assert "s" * 95 not in [handle.name for handle in monitor]
+    assert not [name for name in jobs.jobs if "s" * 95 in name]
