@@ -11,6 +11,8 @@ import os
 import tempfile
 from pathlib import Path
 
+import django
+
 BASE_DIR = Path(__file__).resolve().parent
 
 SECRET_KEY = "django-monitoring-demo-not-secret"
@@ -103,7 +105,11 @@ USE_I18N = True
 USE_TZ = True
 
 # Alert emails of the demo land on the console (tests get Django's locmem backend).
-EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+# Alert emails of the demo land on the console. Django 6.1 replaced EMAIL_BACKEND by MAILERS.
+if django.VERSION >= (6, 1):
+    MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 MONITORING_ALERT_EMAILS = ["ops@example.com"]
 
 STATIC_URL = "static/"

@@ -28,6 +28,7 @@ from django.test.utils import override_settings  # noqa: E402
 
 from monitoring.alerts import Rule, evaluate  # noqa: E402
 from monitoring.register import monitor  # noqa: E402
+from tests.conftest import mailer_settings  # noqa: E402
 
 T0 = dt.datetime(2024, 6, 3, 12, 0, tzinfo=dt.timezone.utc)
 WORKERS = 2
@@ -46,8 +47,9 @@ def barrier(directory: Path, step: int, index: int) -> None:
 def main() -> None:
     directory, index, minutes = Path(sys.argv[1]), int(sys.argv[2]), sys.argv[3].split(",")
     override_settings(
-        EMAIL_BACKEND="django.core.mail.backends.filebased.EmailBackend",
-        EMAIL_FILE_PATH=str(directory / "mail"),
+        **mailer_settings(
+            "django.core.mail.backends.filebased.EmailBackend", file_path=str(directory / "mail")
+        ),
         MONITORING_ALERT_EMAILS=["ops@example.com"],
     ).enable()
     monitor._alerts = {}

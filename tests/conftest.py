@@ -191,3 +191,16 @@ def staff_client_at(client, staff_user, freeze_now):
         return client
 
     return at
+
+
+def mailer_settings(backend, **options):
+    """Return the settings that send Django's emails through ``backend``, as this Django takes them.
+
+    Django 6.1 replaced ``EMAIL_BACKEND`` and ``EMAIL_*`` by ``MAILERS``; ``options``
+    are the backend's keyword arguments (``file_path=...``).
+    """
+    import django
+
+    if django.VERSION >= (6, 1):
+        return {"MAILERS": {"default": {"BACKEND": backend, "OPTIONS": options}}}
+    return {"EMAIL_BACKEND": backend, **{f"EMAIL_{key.upper()}": v for key, v in options.items()}}
