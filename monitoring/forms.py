@@ -276,6 +276,17 @@ class MonitorQueryForm(forms.Form):
         end = end or to_utc(self.now or timezone.now())
         if start is None:
             start = end - RANGES[range_name][0]
+        if start >= end and not cleaned["end"]:
+            # No end given: it is now, and the start given is the parameter at fault.
+            self.add_error(
+                "start",
+                invalid(
+                    _("start (%(start)s) must be before now (%(end)s), or give an end after it.")
+                    % {"end": end.isoformat(), "start": start.isoformat()},
+                    ISO_HINT,
+                ),
+            )
+            return cleaned
         if start >= end:
             self.add_error(
                 "end",

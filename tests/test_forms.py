@@ -81,6 +81,7 @@ def test_a_naive_start_is_read_in_the_site_time_zone_not_the_active_one():
         ({"range": "24h", "start": "2026-03-01"}, "start", "Give either range or start, not both."),
         ({"end": "2026-03-01"}, "end", "end needs start or range to go with it."),
         ({"start": "2026-03-02", "end": "2026-03-01"}, "end", "must be after start"),
+        ({"start": "8999-01-01"}, "start", "must be before now"),  # no end: end is now
         ({"range": "365d", "resolution": "minute"}, "resolution", "choose a coarser resolution"),
         ({"start": "1901-01-01", "end": "8000-01-01"}, "start", "a chart can show at most"),
     ],
