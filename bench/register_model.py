@@ -37,6 +37,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+# The scratch PostgreSQL database of the storage bench, made and dropped the same way.
+from bench.storage import drop_postgres, setup_postgres  # noqa: E402
+
 PLANS = ["free", "pro", "team"]
 PRICES = {"free": Decimal("9.00"), "pro": Decimal("29.00"), "team": Decimal("99.00")}
 BASELINE = "baseline: Django TruncDay, 90d"
@@ -59,34 +62,6 @@ def setup_sqlite(directory: str) -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
-
-
-def setup_postgres() -> str:
-    import psycopg
-
-    name = f"monitoring_bench_{os.getpid()}"
-    with psycopg.connect(dbname=os.environ.get("PGDATABASE", "postgres"), autocommit=True) as db:
-        db.execute(f'CREATE DATABASE "{name}"')
-    os.environ["PGDATABASE"] = name
-    os.environ["MONITORING_TEST_DB"] = "postgres"
-    os.environ["DJANGO_SETTINGS_MODULE"] = "test_app.settings"
-    os.environ["DJANGO_DEBUG"] = "0"
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
-    return name
-
-
-def drop_postgres(name: str) -> None:
-    import psycopg
-    from django.db import connections
-
-    connections.close_all()
-    with psycopg.connect(dbname="postgres", autocommit=True) as db:
-        db.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
 
 
 def fill(rows: int, days: int, end: dt.datetime) -> float:
