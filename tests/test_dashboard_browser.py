@@ -23,7 +23,7 @@ from factory.django import mute_signals
 from monitoring.register import monitor
 from monitoring.views import ValueView
 from test_app.models import MonitorLoadAverage, Order
-from tests.chromium import CHROMIUM, CHROMIUM_ARGS
+from tests.chromium import CHROMIUM, CHROMIUM_ARGS, wait_until_served
 from tests.factories import (
     OrderCountFactory,
     QueueLengthFactory,
@@ -190,8 +190,11 @@ def dashboard(browser, live_server, request):
     page.set_default_timeout(TIMEOUT_MS)
     board = Dashboard(page, live_server.url)
     yield board
-    board.check_clean()
-    context.close()
+    try:
+        board.check_clean()
+    finally:
+        context.close()
+        wait_until_served()
 
 
 @pytest.fixture
