@@ -6,6 +6,10 @@
 
   var lang = document.documentElement.lang || 'en';
   var cache = {};
+  // A 24-hour language writes hours with two digits everywhere (09:05, 00:00): Intl's
+  // 'numeric' hour gives "0:00" next to a date but "00:00" alone in some languages.
+  var hourCycle = new Intl.DateTimeFormat(lang, { hour: 'numeric' }).resolvedOptions().hourCycle;
+  var twoDigitHours = hourCycle === 'h23' || hourCycle === 'h24';
 
   function formatter(timeZone, parts) {
     var key = timeZone + '|' + parts;
@@ -26,7 +30,7 @@
         options.hourCycle = 'h23';
       }
       if (parts.indexOf('time') !== -1) {
-        options.hour = 'numeric';
+        options.hour = twoDigitHours ? '2-digit' : 'numeric';
         options.minute = '2-digit';
       }
       cache[key] = new Intl.DateTimeFormat(lang, options);
