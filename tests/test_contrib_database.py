@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import pytest
+from asgiref.sync import async_to_sync
 from django.core.checks import run_checks
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
-from django.test import override_settings
+from django.test import AsyncClient, Client, override_settings
 
 from monitoring.contrib.database.middleware import QueryMiddleware
 from monitoring.contrib.database.models import QueriesPerRequest, QueryTimePerRequest
+from monitoring.contrib.requests.models import RequestCount
+from monitoring.contrib.skip import DATABASE_MIDDLEWARE, REQUESTS_MIDDLEWARE
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.urls_contrib")]
 
@@ -22,8 +25,53 @@ def test_a_request_s_queries_are_counted_and_timed(client):
     assert times[0] == 0 and times[1] > 0
 
 
+def queries():
+    return sorted(row.value for row in QueriesPerRequest.objects.all())
+
+
+def test_with_the_request_middleware_it_counts_and_this_one_leaves_the_chain(monkeypatch):
+    def not_called(self, request):
+        raise AssertionError("QueryMiddleware is in the chain")
+
+    monkeypatch.setattr(QueryMiddleware, "__call__", not_called)
+    # test_app's order: MonitoringMiddleware first, QueryMiddleware last.
+    assert Client().get("/queries/").content == b"0"
+    assert queries() == [3]
+    assert RequestCount.objects.count() == 1
+
+
+def test_on_its_own_it_counts_the_queries_below_it():
+    with override_settings(MIDDLEWARE=[DATABASE_MIDDLEWARE]):
+        assert Client().get("/queries/").content == b"0"
+        Client().get("/ok/")
+    assert queries() == [0, 3]
+    assert RequestCount.objects.count() == 0
+
+
+def test_without_it_the_request_middleware_counts_no_query():
+    with override_settings(MIDDLEWARE=[REQUESTS_MIDDLEWARE]):
+        assert Client().get("/queries/").content == b"0"
+    assert QueriesPerRequest.objects.count() == 0
+    assert RequestCount.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_async_view_s_queries_are_counted_in_an_all_async_chain(buffered):
+    # QueryMiddleware is sync-only; it leaves the chain, so the chain stays async, and
+    # the view's queries, run by sync_to_async in another thread, add to the request's
+    # tally through its copied context.
+    async def fetch():
+        return await AsyncClient().get("/queries-async/")
+
+    with override_settings(MIDDLEWARE=[REQUESTS_MIDDLEWARE, DATABASE_MIDDLEWARE]):
+        assert async_to_sync(fetch)().content == b"0"
+    buffered.flush()
+    assert queries() == [3]
+    assert QueryTimePerRequest.objects.get().value > 0
+
+
 def test_queries_outside_requests_are_not_counted_and_the_wrapper_is_added_once(client):
-    from monitoring.contrib.database.middleware import _count
+    from monitoring.contrib.database.tally import count as _count
 
     for _ in range(3):
         client.get("/queries/")

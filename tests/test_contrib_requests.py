@@ -165,7 +165,7 @@ def test_a_point_that_cannot_be_added_never_breaks_the_request(client, monkeypat
     def refuse(*args, **kwargs):
         raise RuntimeError("the database is on fire")
 
-    monkeypatch.setattr(middleware.storage, "record", refuse)
+    monkeypatch.setattr(middleware.storage, "record_points", refuse)
     assert client.get("/ok/").status_code == 200
     assert "Could not record the request to /ok/" in caplog.text
 

@@ -20,6 +20,7 @@ from django.test.utils import CaptureQueriesContext
 from hypothesis import given
 from hypothesis import strategies as st
 
+from monitoring import storage
 from monitoring.models import Rollup, RollupBin
 from monitoring.queries import get_series
 from monitoring.register import monitor
@@ -154,6 +155,32 @@ def test_buffered_add_writes_nothing_until_monitor_flush(buffered):
     assert monitor.stats()["pending"] == 0
     assert monitor.stats()["written"] == 3
     assert monitor.flush() == 0
+
+
+def points_of_two_monitors():
+    ns = int(T0.timestamp() * 1e9)
+    return (
+        (MonitorUserCount._point_key, 2, ns, None),
+        (MonitorOrderCount._point_key, 5, ns, ("pro",)),
+    )
+
+
+@pytest.mark.django_db
+def test_record_points_writes_at_once_in_synchronous_mode():
+    storage.record_points(points_of_two_monitors())
+    assert rollup("user_count", "hour").sum == 2
+    assert [(row.plan, row.value) for row in MonitorOrderCount.objects.all()] == [("pro", 5)]
+
+
+@pytestmark_buffered
+def test_record_points_buffers_them_all_and_a_full_buffer_wakes_the_flusher(buffered):
+    with override_settings(MONITORING_BUFFER_SIZE=4):
+        storage.record_points(points_of_two_monitors())
+        assert monitor.stats()["pending"] == 2
+        assert MonitorUserCount.objects.count() == 0
+        storage.record_points(points_of_two_monitors())  # 4 pending: the size
+        assert wait_for(lambda: MonitorOrderCount.objects.count() == 2)
+    assert rollup("user_count", "hour").sum == 4
 
 
 @pytestmark_buffered

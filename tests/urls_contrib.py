@@ -26,12 +26,18 @@ def three_queries(request):
     return HttpResponse(str(users.count() + users.count() + users.count()))
 
 
+async def three_queries_async(request):
+    users = get_user_model().objects
+    return HttpResponse(str(await users.acount() + await users.acount() + await users.acount()))
+
+
 urlpatterns = [
     path("ok/", ok, name="ok"),
     path("boom/", boom, name="boom"),
     path("missing/", missing, name="missing"),
     path("async/", ok_async, name="ok-async"),
     path("queries/", three_queries, name="queries"),
+    path("queries-async/", three_queries_async, name="queries-async"),
     path("health/", ok, name="health"),
     path("monitoring/", include("monitoring.urls")),
 ]

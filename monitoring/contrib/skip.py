@@ -19,6 +19,10 @@ from django.http import HttpRequest
 
 from monitoring.conf import conf
 
+#: The built-in middleware, as they are named in ``MIDDLEWARE``.
+REQUESTS_MIDDLEWARE = "monitoring.contrib.requests.middleware.MonitoringMiddleware"
+DATABASE_MIDDLEWARE = "monitoring.contrib.database.middleware.QueryMiddleware"
+
 
 def skip_patterns() -> list[re.Pattern[str]]:
     """Return the patterns of ``MONITORING_REQUESTS_SKIP``, compiled; E022 reports bad ones."""

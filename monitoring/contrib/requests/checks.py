@@ -6,14 +6,15 @@ from typing import Any
 
 from django.core.checks import register
 
-from monitoring.contrib.skip import missing_middleware
-
-MIDDLEWARE = "monitoring.contrib.requests.middleware.MonitoringMiddleware"
+from monitoring.contrib.skip import REQUESTS_MIDDLEWARE, missing_middleware
 
 
 @register()
 def check_middleware(app_configs: Any = None, **kwargs: Any) -> list:
     """Warn when the app is installed but its middleware is not (put it first)."""
     return missing_middleware(
-        "monitoring.contrib.requests", MIDDLEWARE, "no request is recorded", "monitoring.W020"
+        "monitoring.contrib.requests",
+        REQUESTS_MIDDLEWARE,
+        "no request is recorded",
+        "monitoring.W020",
     )
