@@ -707,17 +707,20 @@ class Lease(models.Model):
 class Sample(models.Model):
     """One reading of a sampled gauge (``monitor.sample()``), at the start of its tick.
 
-    Unique per monitor and time, so a tick gets one reading whichever and
-    however many processes sample it (see :mod:`monitoring.sampling`).
+    Unique per monitor and tick, so a tick gets one reading whichever and
+    however many processes sample it (see :mod:`monitoring.sampling`). The
+    tick is Unix seconds, not ``created``: without ``USE_TZ``, ``created`` is
+    the site's wall clock, which repeats an hour when the clocks go back.
     """
 
     monitor = models.CharField(max_length=100)
     created = models.DateTimeField(db_index=True)
+    tick = models.BigIntegerField(help_text="The tick's start, in Unix seconds.")
     value = models.FloatField()
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["monitor", "created"], name="monitoring_sample_key")
+            models.UniqueConstraint(fields=["monitor", "tick"], name="monitoring_sample_key")
         ]
 
     def __str__(self) -> str:

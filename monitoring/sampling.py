@@ -230,7 +230,12 @@ def _number(name: str, value: Any) -> float:
 def _has_reading(name: str, at: dt.datetime) -> bool:
     from monitoring.models import Sample
 
-    return Sample.objects.using(conf.DATABASE).filter(monitor=name, created=_db_time(at)).exists()
+    return Sample.objects.using(conf.DATABASE).filter(monitor=name, tick=_tick(at)).exists()
+
+
+def _tick(at: dt.datetime) -> int:
+    """Return the tick starting at ``at`` (aware) as Unix seconds: unique in any time zone."""
+    return int(at.timestamp())
 
 
 def _db_time(at: dt.datetime) -> dt.datetime:
@@ -245,7 +250,7 @@ def store(name: str, at: dt.datetime, value: float) -> bool:
     """Store ``value`` as the reading of the monitor ``name`` at ``at``, with its rollups.
 
     Return False, storing nothing, if that tick has a reading already: the
-    row is unique per monitor and time, and the rollups are written in the
+    row is unique per monitor and tick, and the rollups are written in the
     same transaction, only by the process whose row went in.
     """
     from monitoring.models import Sample
@@ -255,7 +260,9 @@ def store(name: str, at: dt.datetime, value: float) -> bool:
     alias = conf.DATABASE
     try:
         with transaction.atomic(using=alias):
-            Sample.objects.using(alias).create(monitor=name, created=_db_time(at), value=value)
+            Sample.objects.using(alias).create(
+                monitor=name, created=_db_time(at), tick=_tick(at), value=value
+            )
             aggregator = Aggregator(False)
             aggregator.add(epoch_us(at), value, "")
             with connections[alias].cursor() as cursor:

@@ -52,7 +52,7 @@ def reports():
 
 def readings(name):
     return list(
-        Sample.objects.filter(monitor=name).order_by("created").values_list("value", flat=True)
+        Sample.objects.filter(monitor=name).order_by("tick").values_list("value", flat=True)
     )
 
 
@@ -372,3 +372,49 @@ def test_readings_without_use_tz(settings, staff_client_at):
     data = client.get(url, {"format": "json", "range": "1h", "resolution": "5min"}).json()
     assert data["summary"]["value"] == 4.0
     assert data["points"][6] == {"start": "2024-06-03T14:00:00+02:00", "value": 4.0}
+
+
+def test_without_use_tz_both_ticks_of_the_repeated_hour_keep_their_reading(settings):
+    # Berlin's clocks go back at 03:00 CEST on 2024-10-27: 02:30 happens twice, at 00:30
+    # and at 01:30 UTC. The two ticks are different readings, though their wall clock
+    # (what is stored without USE_TZ) is the same.
+    settings.USE_TZ = False
+    first = dt.datetime(2024, 10, 27, 0, 30, tzinfo=UTC).timestamp()
+    values = iter([1, 2])
+    handle = monitor.sample("pending", lambda: next(values), every="30m", timeout=None)
+    assert handle.sample(now=first).outcome == "ok"
+    assert handle.sample(now=first + 3600).outcome == "ok"
+    assert handle.sample(now=first + 3601).outcome == "taken"
+    assert readings("pending") == [1.0, 2.0]
+    assert [row.created for row in Sample.objects.order_by("tick")] == [
+        dt.datetime(2024, 10, 27, 2, 30),
+        dt.datetime(2024, 10, 27, 2, 30),
+    ]
+    assert Rollup.objects.get(monitor="pending", resolution="day").count == 2
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(
+    "use_tz, created",
+    [
+        (True, dt.datetime(2024, 6, 3, 12, 0, tzinfo=UTC)),
+        # Berlin's wall clock, two hours ahead in June. (A wall-clock time of the repeated
+        # hour is the instant the database reads it as: SQLite's first, PostgreSQL's second.)
+        (False, dt.datetime(2024, 6, 3, 14, 0)),
+    ],
+)
+def test_the_tick_migration_gives_existing_readings_their_tick(settings, use_tz, created):
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    settings.USE_TZ = use_tz
+    before = [("monitoring", "0004_alerts")]
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    old = executor.loader.project_state(before).apps.get_model("monitoring", "Sample")
+    old.objects.create(monitor="pending", created=created, value=3)
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
+    row = Sample.objects.get()
+    assert (row.monitor, row.value, row.created) == ("pending", 3.0, created)
+    assert row.tick == T
