@@ -11,6 +11,7 @@ from django.test import AsyncClient, Client, override_settings
 
 from monitoring.contrib.database.middleware import QueryMiddleware
 from monitoring.contrib.database.models import QueriesPerRequest, QueryTimePerRequest
+from monitoring.contrib.requests.middleware import MonitoringMiddleware
 from monitoring.contrib.requests.models import RequestCount
 from monitoring.contrib.skip import DATABASE_MIDDLEWARE, REQUESTS_MIDDLEWARE
 
@@ -36,6 +37,19 @@ def test_with_the_request_middleware_it_counts_and_this_one_leaves_the_chain(mon
     monkeypatch.setattr(QueryMiddleware, "__call__", not_called)
     # test_app's order: MonitoringMiddleware first, QueryMiddleware last.
     assert Client().get("/queries/").content == b"0"
+    assert queries() == [3]
+    assert RequestCount.objects.count() == 1
+
+
+class SiteMonitoring(MonitoringMiddleware):
+    """A project's own request middleware, listed under its own name."""
+
+
+def test_a_subclass_under_its_own_name_leaves_the_counting_to_query_middleware():
+    with override_settings(
+        MIDDLEWARE=["tests.test_contrib_database.SiteMonitoring", DATABASE_MIDDLEWARE]
+    ):
+        Client().get("/queries/")
     assert queries() == [3]
     assert RequestCount.objects.count() == 1
 

@@ -24,6 +24,16 @@ REQUESTS_MIDDLEWARE = "monitoring.contrib.requests.middleware.MonitoringMiddlewa
 DATABASE_MIDDLEWARE = "monitoring.contrib.database.middleware.QueryMiddleware"
 
 
+def requests_middleware_counts_queries() -> bool:
+    """Return True if ``MonitoringMiddleware`` counts the queries and ``QueryMiddleware`` steps out.
+
+    Both must be listed under these very names: a subclass listed under a
+    name of its own keeps the two apart, so no request's queries are counted
+    twice, or not at all.
+    """
+    return REQUESTS_MIDDLEWARE in settings.MIDDLEWARE and DATABASE_MIDDLEWARE in settings.MIDDLEWARE
+
+
 def skip_patterns() -> list[re.Pattern[str]]:
     """Return the patterns of ``MONITORING_REQUESTS_SKIP``, compiled; E022 reports bad ones."""
     patterns = []

@@ -24,13 +24,17 @@ from collections.abc import Callable
 from time import time_ns
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import MiddlewareNotUsed
 from django.http import HttpRequest, HttpResponseBase
 
 from monitoring import storage
 from monitoring.contrib.database import tally
-from monitoring.contrib.skip import REQUESTS_MIDDLEWARE, require_app, skip_patterns, skipped
+from monitoring.contrib.skip import (
+    requests_middleware_counts_queries,
+    require_app,
+    skip_patterns,
+    skipped,
+)
 
 __all__ = ["QueryMiddleware", "models"]
 
@@ -55,7 +59,7 @@ class QueryMiddleware:
         self.get_response = get_response
         queries, time = models()
         self.keys = queries._point_key, time._point_key
-        if REQUESTS_MIDDLEWARE in settings.MIDDLEWARE:
+        if requests_middleware_counts_queries():
             raise MiddlewareNotUsed("MonitoringMiddleware counts the queries of each request.")
         self.skip = skip_patterns()
         tally.install()

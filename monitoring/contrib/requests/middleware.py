@@ -24,13 +24,17 @@ from time import perf_counter, time_ns
 from typing import Any
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
-from django.conf import settings
 from django.http import HttpRequest, HttpResponseBase
 
 from monitoring import storage
 from monitoring.conf import conf
 from monitoring.contrib.database.tally import Tally, current
-from monitoring.contrib.skip import DATABASE_MIDDLEWARE, require_app, skip_patterns, skipped
+from monitoring.contrib.skip import (
+    requests_middleware_counts_queries,
+    require_app,
+    skip_patterns,
+    skipped,
+)
 
 __all__ = ["MonitoringMiddleware", "status_class"]
 
@@ -74,7 +78,7 @@ class MonitoringMiddleware:
         self.skip = skip_patterns()
         self.view_names = bool(conf.REQUESTS_VIEW_NAMES)
         # Query counting, when it is switched on: QueryMiddleware then leaves it to us.
-        self.count_queries = DATABASE_MIDDLEWARE in settings.MIDDLEWARE
+        self.count_queries = requests_middleware_counts_queries()
         if self.count_queries:
             from monitoring.contrib.database import middleware, tally
 
