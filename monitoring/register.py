@@ -11,7 +11,7 @@ import difflib
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import ContextDecorator
+from contextlib import ContextDecorator, contextmanager
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -168,6 +168,8 @@ class MonitorRegistry:
         # autodiscover_modules() copies and restores this attribute if a module fails.
         self._registry: dict[str, Monitor] = {}
         self._alerts: dict[str, Rule] = {}
+        # Rules on monitors not registered yet, while discovering() runs.
+        self._deferred: dict[str, Rule] | None = None
 
     def register(
         self,
@@ -395,9 +397,11 @@ class MonitorRegistry:
         If the name is taken, raise AlreadyRegistered; if it is not a slug,
         ValueError. If the rule's monitor isn't registered, raise
         NotRegistered; if the monitor's kind lacks the rule's stat or the
-        monitor lacks a dimension the rule filters on, ValueError.
+        monitor lacks a dimension the rule filters on, ValueError. During
+        autodiscovery (:meth:`discovering`) a rule on a monitor not
+        registered yet is checked when discovery ends.
         """
-        from monitoring.alerts import Rule, schedule
+        from monitoring.alerts import Rule
 
         if not isinstance(name, str) or not slug_re.match(name):
             raise ValueError(
@@ -408,16 +412,29 @@ class MonitorRegistry:
             raise ValueError(f"Alert name {name!r} is longer than {MAX_NAME} characters.")
         if not isinstance(rule, Rule):
             raise TypeError(f"Alert {name!r}: expected a monitoring.alerts.Rule, got {rule!r}.")
-        if name in self._alerts:
+        deferred = self._deferred or {}
+        taken = self._alerts.get(name) or deferred.get(name)
+        if taken is not None:
             raise AlreadyRegistered(
-                f"The alert {name!r} is already registered ({self._alerts[name].summary()}). "
+                f"The alert {name!r} is already registered ({taken.summary()}). "
                 f"Choose another name."
             )
-        if rule.name:
+        registered_as = rule.name or next((n for n, r in deferred.items() if r is rule), "")
+        if registered_as:
             raise ValueError(
-                f"Alert {name!r}: this Rule is already registered as {rule.name!r}; "
+                f"Alert {name!r}: this Rule is already registered as {registered_as!r}; "
                 f"make a Rule per alert."
             )
+        if rule.monitor not in self._registry and self._deferred is not None:
+            # Autodiscovery: the monitor may come from an app later in INSTALLED_APPS.
+            self._deferred[name] = rule
+            return rule
+        self._bind(name, rule)
+        return rule
+
+    def _bind(self, name: str, rule: Rule) -> None:
+        from monitoring.alerts import schedule
+
         if rule.monitor not in self._registry:
             raise NotRegistered(
                 f"Alert {name!r} watches an unknown monitor. "
@@ -427,7 +444,27 @@ class MonitorRegistry:
         self._alerts[name] = rule
         # Rules registered after ready() (by an app's own ready()) are evaluated too.
         schedule()
-        return rule
+
+    @contextmanager
+    def discovering(self) -> Iterator[None]:
+        """Accept rules on monitors that are not registered yet, and check them at the end.
+
+        :func:`autodiscover` imports the apps' ``monitoring`` modules inside
+        it, so a rule may watch a monitor of an app later in
+        ``INSTALLED_APPS``. When the block ends, each such rule is checked
+        and registered as if ``alert()`` had been called then; the first
+        that fails raises, naming the rule.
+        """
+        if self._deferred is not None:  # nested: the outer block checks
+            yield
+            return
+        self._deferred = {}
+        try:
+            yield
+        finally:
+            deferred, self._deferred = self._deferred, None
+        for name, rule in deferred.items():
+            self._bind(name, rule)
 
     @property
     def alerts(self) -> dict[str, Rule]:
@@ -512,4 +549,5 @@ monitor = MonitorRegistry()
 
 def autodiscover() -> None:
     """Import the ``monitoring`` module of every installed app, so they can register."""
-    autodiscover_modules("monitoring", register_to=monitor)
+    with monitor.discovering():
+        autodiscover_modules("monitoring", register_to=monitor)

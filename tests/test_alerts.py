@@ -75,6 +75,50 @@ def test_unknown_monitor_fails_at_registration_with_a_suggestion():
         monitor.alert("x", Rule("ordres", above=1))
 
 
+def test_during_discovery_a_rule_may_come_before_its_monitor():
+    # An app's monitoring.py watching a monitor of an app later in INSTALLED_APPS.
+
+    with monitor.discovering():
+        rule = monitor.alert("later", Rule("later_queue", above=10))
+        assert "later" not in monitor.alerts
+        with pytest.raises(AlreadyRegistered, match="'later' is already registered"):
+            monitor.alert("later", Rule("orders", above=1))
+        with pytest.raises(ValueError, match="already registered as 'later'"):
+            monitor.alert("again", rule)
+        monitor.sample("later_queue", lambda: 1, every="5m")
+    assert monitor.alerts["later"] is rule
+    assert rule.name == "later" and rule.stat == "last"
+
+
+@pytest.mark.parametrize(
+    ("rule", "error", "message"),
+    [
+        (Rule("ordres", above=1), NotRegistered, "Alert 'x' watches an unknown monitor.*'orders'"),
+        (Rule("orders", stat="p95", above=1), ValueError, "has no stat 'p95'"),
+    ],
+)
+def test_a_deferred_rule_is_checked_when_discovery_ends(rule, error, message):
+    with pytest.raises(error, match=message), monitor.discovering():
+        monitor.alert("x", rule)
+    assert "x" not in monitor.alerts
+    with pytest.raises(NotRegistered):  # and after discovery, at once
+        monitor.alert("y", Rule("not_yet", above=1))
+
+
+def test_autodiscovery_defers_rules(monkeypatch):
+    from monitoring import register
+
+    seen = []
+    monkeypatch.setattr(
+        register,
+        "autodiscover_modules",
+        lambda *args, **kwargs: seen.append(monitor._deferred is not None),
+    )
+    register.autodiscover()
+    assert seen == [True]
+    assert monitor._deferred is None
+
+
 @pytest.mark.parametrize(
     ("name", "stat"),
     [("orders", "p95"), ("orders", "avg"), ("queue_length", "sum"), ("request_time", "last")],
