@@ -196,6 +196,19 @@ class Rule:
                     f"Alert {name!r}: the monitor {handle.name!r} has no dimension "
                     f"{dimension!r} to filter on; valid dimensions: {valid}."
                 )
+            wanted = self.filters[dimension]
+            for value in wanted if isinstance(wanted, (list, tuple, set, frozenset)) else [wanted]:
+                # A value add() would refuse is never recorded: the filter could never match.
+                try:
+                    handle.model.clean_dimensions({dimension: value})
+                except (TypeError, ValueError) as exc:
+                    # add()'s message ends with the problem in parentheses.
+                    _head, found, problem = str(exc).rpartition(" (")
+                    raise ValueError(
+                        f"Alert {name!r}: the filter {dimension}={value!r} can never match, "
+                        f"as {handle.name!r} never records that value: "
+                        f"{problem.removesuffix(')') if found else exc}"
+                    ) from None
         self.stat = stat
         self.name = name
 

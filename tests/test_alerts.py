@@ -158,6 +158,16 @@ def test_a_filter_on_a_missing_dimension_fails_at_registration():
         monitor.alert("x", Rule("orders", above=1, filters={"plann": "pro"}))
 
 
+@pytest.mark.parametrize(
+    "wanted", ["enterprise", ["pro", "enterprise"], "x" * 21, None, ["pro", ["team"]]]
+)
+def test_a_filter_value_the_monitor_never_records_fails_at_registration(wanted):
+    with pytest.raises(ValueError, match=r"Alert 'x': the filter plan=.* can never match"):
+        monitor.alert("x", Rule("orders", above=1, filters={"plan": wanted}))
+    assert "x" not in monitor.alerts
+    assert monitor.alert("y", Rule("orders", above=1, filters={"plan": ["pro", "team"]}))
+
+
 def test_names_are_unique_slugs_and_rules_are_not_shared():
     rule = monitor.alert("x", Rule("orders", above=1))
     with pytest.raises(AlreadyRegistered, match="The alert 'x' is already registered"):
