@@ -1,6 +1,8 @@
 import copy
 import datetime as dt
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -143,6 +145,21 @@ def worker_env(**extra):
         env["PGDATABASE"] = settings["NAME"]
     env.update(extra)
     return env
+
+
+def start_worker(script, *args, env=None):
+    """Start ``tests/<script>`` with ``args`` on this test run's database; return its Popen.
+
+    Its stdout and stderr are pipes, read as text (``communicate()``); ``env``
+    adds variables to :func:`worker_env`'s.
+    """
+    return subprocess.Popen(
+        [sys.executable, str(ROOT / "tests" / script), *map(str, args)],
+        env=worker_env(**(env or {})),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 @pytest.fixture

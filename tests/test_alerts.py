@@ -2,8 +2,6 @@
 
 import datetime as dt
 import logging
-import subprocess
-import sys
 
 import django
 import pytest
@@ -16,7 +14,7 @@ from monitoring.exceptions import AlreadyRegistered, NotRegistered
 from monitoring.models import AlertState, AlertTransition
 from monitoring.queries import window_stat, window_values
 from monitoring.register import monitor
-from tests.conftest import ROOT, mailer_settings, worker_env
+from tests.conftest import mailer_settings, start_worker
 
 pytestmark = pytest.mark.django_db
 
@@ -513,22 +511,7 @@ def _evaluate_in_two_processes(tmp_path):
     for minute in POINT_MINUTES:
         add("user_count", 1, T0 + minute * MINUTE)
     steps = ",".join(str(minute) for minute in STEPS for _ in range(3))
-    workers = [
-        subprocess.Popen(
-            [
-                sys.executable,
-                str(ROOT / "tests" / "alerts_worker.py"),
-                str(tmp_path),
-                str(index),
-                steps,
-            ],
-            env=worker_env(),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for index in range(2)
-    ]
+    workers = [start_worker("alerts_worker.py", tmp_path, index, steps) for index in range(2)]
     for worker in workers:
         out, err = worker.communicate(timeout=240)
         assert worker.returncode == 0, err

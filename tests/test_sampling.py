@@ -6,8 +6,6 @@ import datetime as dt
 import decimal
 import io
 import logging
-import subprocess
-import sys
 import threading
 import time
 
@@ -22,7 +20,7 @@ from monitoring.queries import get_series
 from monitoring.register import monitor
 from monitoring.sampling import SAMPLE_LISTENERS, SampledMonitor
 from monitoring.storage.maintenance import prune, rebuild
-from tests.conftest import ROOT, worker_env
+from tests.conftest import start_worker
 
 pytestmark = pytest.mark.django_db
 
@@ -254,16 +252,7 @@ def test_a_sampler_on_its_thread_reads_the_database():
 @pytest.mark.django_db(transaction=True)
 def test_two_processes_sampling_the_same_tick_write_one_reading():
     start_at = time.time() + 4
-    workers = [
-        subprocess.Popen(
-            [sys.executable, str(ROOT / "tests" / "sample_worker.py"), str(start_at), str(n)],
-            env=worker_env(),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for n in (1, 2)
-    ]
+    workers = [start_worker("sample_worker.py", start_at, n) for n in (1, 2)]
     outcomes = []
     for worker in workers:
         out, err = worker.communicate(timeout=120)

@@ -27,7 +27,7 @@ from monitoring.register import monitor
 from monitoring.storage import buffer
 from monitoring.storage.rollups import GAMMA, bin_of, bin_value
 from test_app.models import MonitorOrderCount, MonitorQueueLength, MonitorUserCount
-from tests.conftest import ROOT, worker_env
+from tests.conftest import ROOT, start_worker, worker_env
 
 UTC = dt.timezone.utc
 T0 = dt.datetime(2024, 6, 3, 12, 0, tzinfo=UTC)
@@ -431,21 +431,7 @@ def test_exact_totals_with_8_threads(backend, mode, buffered):
 def test_exact_totals_with_4_processes(backend):
     per_process = 3000
     workers = [
-        subprocess.Popen(
-            [
-                sys.executable,
-                str(ROOT / "tests" / "storage_worker.py"),
-                str(per_process),
-                "--size",
-                "400",
-                "--flush-every",
-                "700",
-            ],
-            env=worker_env(),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
+        start_worker("storage_worker.py", per_process, "--size", 400, "--flush-every", 700)
         for _ in range(4)
     ]
     for worker in workers:

@@ -4,8 +4,6 @@ Heavy (``-m heavy``): .ci/run runs it once on a SQLite file and once on PostgreS
 """
 
 import datetime as dt
-import subprocess
-import sys
 import threading
 
 import pytest
@@ -18,7 +16,7 @@ from monitoring.models import Rollup
 from monitoring.register import monitor
 from monitoring.storage.maintenance import prune, rebuild
 from test_app.models import MonitorUserCount
-from tests.conftest import ROOT, worker_env
+from tests.conftest import start_worker
 from tests.test_storage import BACKENDS
 
 pytestmark = [pytest.mark.heavy, pytest.mark.django_db(transaction=True)]
@@ -62,20 +60,7 @@ def test_prune_and_rebuild_while_4_processes_write_keep_totals_exact(backend):
     for reader in readers:
         reader.start()
     workers = [
-        subprocess.Popen(
-            [
-                sys.executable,
-                str(ROOT / "tests" / "exactness_worker.py"),
-                str(THREADS),
-                str(PER_THREAD),
-                "--interval",
-                "0.05",
-            ],
-            env=worker_env(),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
+        start_worker("exactness_worker.py", THREADS, PER_THREAD, "--interval", 0.05)
         for _ in range(PROCESSES)
     ]
     rebuilds = prunes = 0
@@ -149,16 +134,7 @@ def test_sqlite_writers_readers_and_rebuilds_on_one_file_surface_no_lock_errors(
     ]
     for reader in readers:
         reader.start()
-    workers = [
-        subprocess.Popen(
-            [sys.executable, str(ROOT / "tests" / "exactness_worker.py"), "4", "5000"],
-            env=worker_env(),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for _ in range(2)
-    ]
+    workers = [start_worker("exactness_worker.py", 4, 5000) for _ in range(2)]
     try:
         while any(worker.poll() is None for worker in workers):
             rebuild([monitor.get("user_count")], batch_size=5_000)

@@ -3,8 +3,6 @@
 Heavy (``-m heavy``): .ci/run runs it once on a SQLite file and once on PostgreSQL.
 """
 
-import subprocess
-import sys
 import threading
 
 import pytest
@@ -14,7 +12,7 @@ from django.test import Client
 
 from monitoring.models import Rollup
 from test_app.models import MonitorUserCount
-from tests.conftest import ROOT, worker_env
+from tests.conftest import start_worker
 from tests.test_storage import BACKENDS
 
 pytestmark = [pytest.mark.heavy, pytest.mark.django_db(transaction=True)]
@@ -49,21 +47,7 @@ def test_320000_adds_from_4_processes_of_8_threads_are_exact(backend, staff_user
     ]
     for reader in readers:
         reader.start()
-    workers = [
-        subprocess.Popen(
-            [
-                sys.executable,
-                str(ROOT / "tests" / "exactness_worker.py"),
-                str(THREADS),
-                str(PER_THREAD),
-            ],
-            env=worker_env(),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for _ in range(PROCESSES)
-    ]
+    workers = [start_worker("exactness_worker.py", THREADS, PER_THREAD) for _ in range(PROCESSES)]
     try:
         for worker in workers:
             out, err = worker.communicate(timeout=300)

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from tests.conftest import ROOT, worker_env
+from tests.conftest import ROOT, start_worker, worker_env
 from tests.pgserver import ThrowawayPostgres, binaries
 
 pytestmark = [
@@ -64,23 +64,17 @@ def empty(pg):
         conn.execute("DELETE FROM monitoring_rollupbin")
 
 
-def start_worker(pg, seconds, *extra):
-    worker = subprocess.Popen(
-        [
-            sys.executable,
-            str(ROOT / "tests" / "exactness_worker.py"),
-            "4",
-            "0",
-            "--seconds",
-            str(seconds),
-            "--interval",
-            str(FLUSH_INTERVAL),
-            *extra,
-        ],
-        env=worker_env(**pg.env()),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+def start_adding(pg, seconds, *extra):
+    worker = start_worker(
+        "exactness_worker.py",
+        4,
+        0,
+        "--seconds",
+        seconds,
+        "--interval",
+        FLUSH_INTERVAL,
+        *extra,
+        env=pg.env(),
     )
     assert worker.stdout.readline().strip() == "started"
     return worker
@@ -97,7 +91,7 @@ def finish(worker):
 
 def test_postgresql_stopped_for_several_flush_intervals_loses_nothing(server):
     empty(server)
-    worker = start_worker(server, 6)
+    worker = start_adding(server, 6)
     try:
         time.sleep(1.5)
         server.stop()
@@ -115,7 +109,7 @@ def test_postgresql_stopped_for_several_flush_intervals_loses_nothing(server):
 
 def test_an_exit_while_postgresql_is_down_spools_and_the_next_process_writes_it(server, tmp_path):
     empty(server)
-    worker = start_worker(server, 2, "--spool", str(tmp_path))
+    worker = start_adding(server, 2, "--spool", str(tmp_path))
     try:
         time.sleep(0.5)
         server.stop()
