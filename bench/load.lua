@@ -1,13 +1,14 @@
 -- The traffic mix of bench/load.py for wrk (Debian's package: apt-get install wrk).
 --
 --   wrk -t8 -c8 -d13s --timeout 30s -s bench/load.lua http://127.0.0.1:PORT \
---       -- OUT SECONDS ADD_PATH ORDER_PATH SESSION_ID
+--       -- OUT SECONDS ADD_PATH ORDER_PATH SESSION_ID CONNECTION
 --
 -- Each thread has ONE connection (-t equal to -c), so its request() and response()
 -- calls alternate and a response is matched to its request, timed and counted by kind.
 -- Per 20 requests: 10 to ADD_PATH (add() without dimensions), 9 to ORDER_PATH?plan=
 -- (add() with a dimension, plans free/pro/team in turn), 1 staff poll of a monitor's
--- JSON (user_count and orders in turn) with the session cookie SESSION_ID. After SECONDS
+-- JSON (user_count and orders in turn) with the session cookie SESSION_ID. Every request
+-- carries "Connection: CONNECTION" (close, or keep-alive). After SECONDS
 -- every thread drains: it requests /load/plain/ (adds nothing, and the request middleware
 -- skips it) until wrk's -d ends, so the requests wrk abandons at its end add nothing
 -- either, and the counted 200s are exactly the requests that added.
@@ -39,7 +40,12 @@ function init(args)
   out = args[1]
   local seconds = tonumber(args[2])
   local add_path, order_path, session = args[3], args[4], args[5]
-  local staff = { ["Cookie"] = "sessionid=" .. session }
+  local connection = args[6]
+  local function headers()
+    return { ["Connection"] = connection }
+  end
+  local staff = headers()
+  staff["Cookie"] = "sessionid=" .. session
   local plans = { "free", "pro", "team" }
   local polls = { "/monitoring/user_count/?format=json", "/monitoring/orders/?format=json" }
   schedule = {}
@@ -48,14 +54,14 @@ function init(args)
       local poll = polls[(offset % 2) + 1]
       table.insert(schedule, { kind = "poll", request = wrk.format("GET", poll, staff) })
     elseif i % 2 == 1 then
-      table.insert(schedule, { kind = "add", request = wrk.format("GET", add_path) })
+      table.insert(schedule, { kind = "add", request = wrk.format("GET", add_path, headers()) })
     else
       local plan = plans[(i / 2 - 1) % 3 + 1]
       local path = order_path .. "?plan=" .. plan
-      table.insert(schedule, { kind = "order", request = wrk.format("GET", path) })
+      table.insert(schedule, { kind = "order", request = wrk.format("GET", path, headers()) })
     end
   end
-  drain = wrk.format("GET", "/load/plain/")
+  drain = wrk.format("GET", "/load/plain/", headers())
   position = offset * 7 -- the threads start at different places of the mix
   -- Flat globals per kind (ok_add, ms_add, ...): wrk's thread:get() copies numbers and
   -- flat arrays, but crashes on nested tables.

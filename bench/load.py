@@ -22,19 +22,27 @@ request middleware (the ``requests`` monitor); the JSON polls are
 monitoring's own URLs, which it skips.
 
 The generator is ``wrk`` (bench/load.lua) with 8 threads of one connection
-each: the script times each request and counts the 200s per kind, and in
-the last 3 s of each wrk run it drains (requests ``/load/plain/``, which
-adds nothing), so the requests wrk abandons at its end add nothing either.
-If ``wrk`` is not on the PATH, 8 urllib threads of tests/server.py's
-``drive()`` send the same mix; the output names the generator that ran.
-The two variants of a server kind alternate in rounds of ``--round``
-seconds, for ``--seconds`` per variant. Printed per variant: requests per
-second, p50 and p99 latency of the mix, p50 of the polls (median over the
-rounds, with their min-max), failures, and for the monitored variants
-whether the stored totals equal the counted 200s exactly: ``user_count``
-and ``orders`` raw rows and every rollup resolution, and the ``requests``
-monitor's 2xx rows. The machine's cores are shared by the servers, the
-generator and PostgreSQL.
+each, every request with ``Connection: close`` (``--keep-alive`` keeps the
+connections open; gunicorn's sync workers close them anyway, and uvicorn
+serving Django answered each request on a kept-alive connection about 50
+ms late on this machine, bare or monitored): the script times each request
+and counts the 200s per kind, and in the last 3 s of each wrk run it
+drains (requests ``/load/plain/``, which adds nothing), so the requests
+wrk abandons at its end add nothing either. (The drain also lets the
+flushers write every point before the servers stop: uvicorn ends its
+workers without the exit flush, see docs/storage.rst; the urllib generator
+loads them up to the stop.)
+If ``wrk`` is not on the PATH (or with ``--generator urllib``), 8 urllib
+threads of tests/server.py's ``drive()`` send the same mix; the output
+names the generator that ran. The two variants of a server kind alternate
+in rounds of ``--round`` seconds, for ``--seconds`` per variant. Printed per
+variant: requests per second, p50 and p99 latency of the mix, p50 of the
+polls (median over the rounds, with their min-max), failures, workers the
+server replaced during the run (their unflushed points are lost, as with
+SIGKILL), and for the monitored variants whether the stored totals equal
+the counted 200s exactly: ``user_count`` and ``orders`` raw rows and every
+rollup resolution, and the ``requests`` monitor's 2xx rows. The machine's
+cores are shared by the servers, the generator and PostgreSQL.
 """
 
 from __future__ import annotations
@@ -106,12 +114,15 @@ def mix(add_path: str, order_path: str) -> list[tuple[str, str]]:
     return paths
 
 
-def run_wrk(server: Server, seconds: float, clients: int, paths: tuple[str, str], session: str):
+def run_wrk(
+    server: Server, seconds: float, clients: int, paths: tuple[str, str], session: str, close: bool
+) -> Round:
     with tempfile.TemporaryDirectory() as directory:
         out = Path(directory) / "out.tsv"
         command = ["wrk", f"-t{clients}", f"-c{clients}", f"-d{seconds + DRAIN:.0f}s",
                    "--timeout", "30s", "-s", str(ROOT / "bench" / "load.lua"),
-                   server.url("/"), "--", str(out), str(seconds), *paths, session]  # fmt: skip
+                   server.url("/"), "--", str(out), str(seconds), *paths, session,
+                   "close" if close else "keep-alive"]  # fmt: skip
         run = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 120)
         if run.returncode or not out.exists():
             raise RuntimeError(f"wrk failed ({run.returncode}):\n{run.stdout}\n{run.stderr}")
@@ -132,8 +143,9 @@ def run_wrk(server: Server, seconds: float, clients: int, paths: tuple[str, str]
 
 
 def run_urllib(
-    server: Server, seconds: float, clients: int, paths: tuple[str, str], session: str
+    server: Server, seconds: float, clients: int, paths: tuple[str, str], session: str, close: bool
 ) -> Round:
+    """Send the mix from urllib threads (a new connection per request, whatever ``close``)."""
     sent = mix(*paths)
     kinds = dict((path, kind) for kind, path in sent)
     cookie = {"Cookie": f"sessionid={session}"}
@@ -197,13 +209,24 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60.0, help="per variant")
     parser.add_argument("--round", type=float, default=10.0)
     parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--servers", default="gunicorn,uvicorn", help="comma-separated")
+    parser.add_argument(
+        "--keep-alive", action="store_true", help="wrk keeps connections open (default: close)"
+    )
+    parser.add_argument(
+        "--generator", choices=["auto", "wrk", "urllib"], default="auto", help="auto: wrk if found"
+    )
     args = parser.parse_args()
-    wrk = shutil.which("wrk")
+    wrk = shutil.which("wrk") if args.generator != "urllib" else None
+    if args.generator == "wrk" and not wrk:
+        parser.error("--generator wrk: wrk is not on the PATH (apt-get install wrk)")
     if wrk:
         version = subprocess.run([wrk, "-v"], capture_output=True, text=True).stdout.split()[:2]
-        generator = f"{' '.join(version)} (bench/load.lua), {args.clients} connections"
+        kept = "kept alive" if args.keep_alive else "Connection: close"
+        generator = f"{' '.join(version)} (bench/load.lua), {args.clients} connections, {kept}"
     else:
-        generator = f"urllib, {args.clients} threads (tests/server.py drive(); wrk not found)"
+        why = "asked for" if args.generator == "urllib" else "wrk not found"
+        generator = f"urllib, {args.clients} threads (tests/server.py drive(); {why})"
     run = run_wrk if wrk else run_urllib
     load = os.getloadavg()
     print(f"Generator: {generator}; load average at the start {load[0]:.1f} {load[1]:.1f} "
@@ -225,6 +248,8 @@ def main() -> None:
     try:
         session = staff_session(env)
         for kind, paths in KINDS.items():
+            if kind.split()[0] not in args.servers.split(","):
+                continue
             start = (lambda e: Server.gunicorn(4, e)) if "gunicorn" in kind else (
                 lambda e: Server.uvicorn(2, e))  # fmt: skip
             for table in ("test_app_monitorusercount", "test_app_monitorordercount",
@@ -233,16 +258,25 @@ def main() -> None:
             monitored = start(env)
             bare = start({**env, "MONITORING_TEST_BARE": "1"})
             results = {"bare": [], "monitored": []}
+            # A worker the server replaced (uvicorn's supervisor kills one that misses its
+            # health check) loses its unflushed points, as SIGKILL does: say so.
+            initial = {"bare": set(bare.workers()), "monitored": set(monitored.workers())}
+            workers = {name: set(pids) for name, pids in initial.items()}
             try:
                 for _ in range(max(1, round(args.seconds / args.round))):
                     for name, server in (("bare", bare), ("monitored", monitored)):
-                        results[name].append(run(server, args.round, args.clients, paths, session))
+                        close = not args.keep_alive
+                        result = run(server, args.round, args.clients, paths, session, close)
+                        results[name].append(result)
+                        workers[name] |= set(server.workers())
             finally:
                 statuses = [monitored.stop(), bare.stop()]
             if any(statuses):
                 print(f"{kind}: a server exited with {statuses}:\n{monitored.stderr}{bare.stderr}")
             ok = sum((r.ok for r in results["monitored"]), Counter())
             exact, summary = stored_totals(ok)
+            if not exact:
+                print(f"{kind}, monitored server's stderr:\n{monitored.stderr[-3000:]}")
             for name in ("bare", "monitored"):
                 series = results[name]
                 row = [kind, name]
@@ -256,6 +290,7 @@ def main() -> None:
                         f"{statistics.median(column):.1f} ({min(column):.1f}-{max(column):.1f})"
                     )
                 row.append(str(sum(r.failures for r in series)))
+                row.append(str(len(workers[name]) - len(initial[name])))
                 row.append("" if name == "bare" else f"{'yes' if exact else 'NO'}: {summary}")
                 rows.append(row)
     finally:
@@ -265,7 +300,7 @@ def main() -> None:
           f"per variant; median (min-max) over the rounds; exact total: counted 200s/stored; "
           f"load average at the end {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}")  # fmt: skip
     header = ["server", "variant", "req/s", "p50 ms", "p99 ms", "poll p50 ms", "failures",
-              "exact total"]  # fmt: skip
+              "workers replaced", "exact total"]  # fmt: skip
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
     for row in [header, *rows]:
         print("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)))
