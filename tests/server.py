@@ -150,11 +150,13 @@ def drive(
     seconds: float,
     clients: int = 4,
     events: list[tuple[float, object]] | None = None,
+    headers: dict[str, dict[str, str]] | None = None,
 ) -> Load:
     """Request ``paths`` in turn from ``clients`` threads for ``seconds``; return what happened.
 
     ``events`` are (seconds after the start, callable) run once each on the
-    calling thread while the load runs (a signal to a worker, say).
+    calling thread while the load runs (a signal to a worker, say). ``headers``
+    maps a path to the headers its requests carry (a session cookie, say).
     """
     load = Load()
     lock = threading.Lock()
@@ -168,7 +170,9 @@ def drive(
             i += 1
             began = time.monotonic()
             try:
-                with urllib.request.urlopen(server.url(path), timeout=30) as response:
+                extra = (headers or {}).get(path, {})
+                sent = urllib.request.Request(server.url(path), headers=extra)
+                with urllib.request.urlopen(sent, timeout=30) as response:
                     response.read()
                     status = response.status
             except urllib.error.HTTPError as exc:

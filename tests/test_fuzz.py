@@ -2,9 +2,11 @@
 
 Heavy (``-m heavy``): .ci/run runs it on a SQLite file and on PostgreSQL, in two
 site time zones, with MONITORING_FUZZ_EXAMPLES examples each (500 by default;
-bench runs set 10000).
+bench/fuzz.py sets 10000). With MONITORING_FUZZ_REPORT naming a file, each test
+appends a line to it, "<test id>\t<examples run>", when it ends (bench/fuzz.py reads it).
 """
 
+import contextlib
 import datetime as dt
 import html
 import json
@@ -20,6 +22,25 @@ from monitoring.register import monitor
 pytestmark = [pytest.mark.heavy, pytest.mark.django_db]
 
 EXAMPLES = int(os.environ.get("MONITORING_FUZZ_EXAMPLES", "500"))
+REPORT = os.environ.get("MONITORING_FUZZ_REPORT")
+
+
+@contextlib.contextmanager
+def counted(request):
+    """Yield a list whose first item counts the examples run; report it when the test ends.
+
+    Reported also when the test fails or is interrupted (bench/fuzz.py's time bound sends
+    SIGINT), so a partial run still says how far it got.
+    """
+    run = [0]
+    try:
+        yield run
+    finally:
+        if REPORT:
+            with open(REPORT, "a") as report:
+                report.write(f"{request.node.nodeid}\t{run[0]}\n")
+
+
 PATHS = ["/monitoring/", "/monitoring/orders/", "/monitoring/request_time/"]
 KNOWN = ["format", "range", "start", "end", "resolution", "split", "top", "plan", "refresh",
          "cards", "stat"]  # fmt: skip
@@ -74,7 +95,7 @@ def names_a_parameter(body, params):
 
 
 @pytest.mark.parametrize("zone", ["Europe/Berlin", "America/St_Johns"])
-def test_query_parameters_never_make_a_500(zone, staff_client):
+def test_query_parameters_never_make_a_500(zone, staff_client, request):
     at = dt.datetime(2024, 6, 3, 12, tzinfo=dt.timezone.utc)
     for i in range(5):
         monitor.get("orders").add(i + 1, at=at - dt.timedelta(hours=i), plan="pro")
@@ -88,12 +109,13 @@ def test_query_parameters_never_make_a_500(zone, staff_client):
     )
     @given(path=st.sampled_from(PATHS), params=parameters)
     def check(path, params):
+        run[0] += 1
         response = staff_client.get(path, params)
         assert response.status_code in (200, 400), (response.status_code, params)
         if response.status_code == 400:
             assert names_a_parameter(response.content, params), (params, response.content[:300])
 
-    with override_settings(TIME_ZONE=zone):
+    with override_settings(TIME_ZONE=zone), counted(request) as run:
         check()
 
 
@@ -123,7 +145,7 @@ any_dimensions = st.dictionaries(
 
 
 @pytest.mark.django_db(transaction=True)
-def test_add_either_refuses_clearly_and_writes_nothing_or_stores_exactly(buffered):
+def test_add_either_refuses_clearly_and_writes_nothing_or_stores_exactly(buffered, request):
     from test_app.models import MonitorLoadAverage, MonitorOrderCount
 
     cases = [("orders", MonitorOrderCount), ("load_average", MonitorLoadAverage)]
@@ -136,6 +158,7 @@ def test_add_either_refuses_clearly_and_writes_nothing_or_stores_exactly(buffere
     )
     @given(case=st.sampled_from(cases), value=any_value, at=any_at, dims=any_dimensions)
     def check(case, value, at, dims):
+        run[0] += 1
         name, model = case
         before = model.objects.count()
         try:
@@ -153,4 +176,5 @@ def test_add_either_refuses_clearly_and_writes_nothing_or_stores_exactly(buffere
         if "plan" in dims and name == "orders":
             assert stored.plan == dims["plan"]
 
-    check()
+    with counted(request) as run:
+        check()
