@@ -67,7 +67,7 @@ class Server:
         return cls(command, port, env)
 
     @classmethod
-    def uvicorn(cls, workers: int, env: dict[str, str]) -> Server:
+    def uvicorn(cls, workers: int, env: dict[str, str], app: str = "asgi") -> Server:
         port = free_port()
         command = [
             sys.executable,
@@ -82,7 +82,7 @@ class Server:
             str(workers),
             "--log-level",
             "warning",
-            "tests.server_app:asgi",
+            f"tests.server_app:{app}",
         ]
         return cls(command, port, env)
 

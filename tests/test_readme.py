@@ -96,6 +96,12 @@ def follow_installation(project):
             settings.write_text(settings.read_text() + "\n" + body)
         elif step == "mysite/urls.py":
             (project / "mysite" / "urls.py").write_text(body)
+        elif step == "mysite/asgi.py":
+            (project / "mysite" / "asgi.py").write_text(body)
+            # What an ASGI server does with it: import it, with no settings module set.
+            code = "from mysite.asgi import application; print(application.__qualname__)"
+            out, _ = run([python, "-c", code], cwd=project)  # run() unsets the settings module
+            assert out.strip() == "flush_on_shutdown.<locals>.monitored", out
         else:
             raise AssertionError(f"The test does not know the step {step!r}.")
     return [body for step, body in steps if step == "run"]

@@ -4,6 +4,7 @@ Heavy (``-m heavy``): .ci/run runs it once on a SQLite file and once on PostgreS
 Load goes to 127.0.0.1 only, for a fixed number of seconds.
 """
 
+import os
 import signal
 import time
 
@@ -100,3 +101,21 @@ def test_sigkill_to_a_gunicorn_worker_loses_at_most_one_flush_window(backend):
     assert -1 <= lost <= in_window
     # Rollups agree with the raw rows: each flush wrote both or neither.
     assert stored("user_count", MonitorUserCount)[1] == {r: raw for r in ("minute", "hour", "day")}
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_sigterm_to_uvicorn_loses_nothing_with_the_lifespan_flush(backend):
+    # An hour between timed flushes: what the requests added is still buffered when
+    # SIGTERM comes, but for a flush a request end woke (at most one a second).
+    # uvicorn then dies of the signal, re-raised; only the lifespan shutdown flushes.
+    app = os.environ.get("MONITORING_TEST_ASGI_APP", "asgi")  # a mutation switch
+    server = Server.uvicorn(1, worker_env(MONITORING_TEST_FLUSH_INTERVAL="3600"), app=app)
+    try:
+        load = drive(server, ["/load/async-add/", "/load/add/"], 3)
+    finally:
+        status = server.stop()
+    assert status in (0, -signal.SIGTERM), server.stderr  # uvicorn re-raises the signal
+    assert load.failures == []
+    answered = load.count("/load/async-add/") + load.count("/load/add/")
+    assert answered > 50
+    assert_exact("user_count", MonitorUserCount, answered)
