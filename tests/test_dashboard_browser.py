@@ -754,6 +754,38 @@ def test_a_phone_of_360_px_never_scrolls_sideways(dashboard, known_data):
     assert box["x"] >= 0 and box["x"] + box["width"] <= 360
 
 
+@pytest.mark.parametrize(
+    "dashboard", [{"width": 1400, "height": 2400}, {"width": 390, "height": 2400}], indirect=True
+)
+def test_legends_show_every_label_whole_hovered_or_not(dashboard, known_data):
+    dashboard.open()
+    dashboard.wait_settled(*EXPECTED_HEADLINES)
+    for name in EXPECTED_HEADLINES:
+        dashboard.wait_drawn(name)
+
+    def clipped(name):
+        # A label or value cut off shows as a legend (or one of its entries) wider inside
+        # than it is shown.
+        return dashboard.card(name).evaluate(
+            """card => [card.querySelector('.u-legend'),
+                        ...card.querySelectorAll('.u-legend .u-series')]
+                .filter(el => el.scrollWidth > el.clientWidth + 1)
+                .map(el => el.textContent.trim() + ': ' + el.scrollWidth + '>' + el.clientWidth)"""
+        )
+
+    for name in EXPECTED_HEADLINES:
+        assert clipped(name) == [], name
+    # Hovered, with the time and every value filled in: the gauge with the longest labels.
+    card = dashboard.card("queue_length")
+    box = card.locator(".u-over").bounding_box()
+    height = card.bounding_box()["height"]
+    dashboard.page.mouse.move(box["x"] + box["width"] - 3, box["y"] + box["height"] / 2)
+    time = card.locator(".u-legend .u-series").first.locator(".u-value")
+    dashboard.page.wait_for_function("el => /\\d/.test(el.textContent)", arg=time.element_handle())
+    assert clipped("queue_length") == []
+    assert card.bounding_box()["height"] == height
+
+
 @pytest.mark.parametrize("dashboard", [{"width": 1440, "height": 900}], indirect=True)
 def test_two_rows_of_cards_fit_above_the_fold_and_hover_does_not_move_them(dashboard, known_data):
     dashboard.open()

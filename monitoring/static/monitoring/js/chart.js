@@ -112,7 +112,7 @@
         paths: bars(),
         points: { show: false },
         value: function (u, v, si, idx) {
-          return idx === null ? '' : format.number(own[idx], data.unit);
+          return idx === null ? '' : format.number(own[idx], '');
         }
       };
     });
@@ -205,8 +205,10 @@
         label: data.labels.time || '',
         value: function (u, ts) { return ts === null ? '' : format.time(ts, data.timezone, data.resolution); }
       }].concat(parts.series.map(function (s) {
+        // Without the unit, which the card's title shows: a gauge's three values with it
+        // would not fit a phone's legend line.
         if (!s.value) {
-          s.value = function (u, v) { return format.number(v, data.unit); };
+          s.value = function (u, v) { return format.number(v, ''); };
         }
         s.spanGaps = false;
         return s;
