@@ -7,6 +7,10 @@
 
   var lang = document.documentElement.lang || 'en';
   var cache = {};
+  // A 24-hour clock writes its hours with two digits (00:00, 09:05), in every format: with a
+  // date, Intl would otherwise write 0:00 in German.
+  var hours = new Intl.DateTimeFormat(lang, { hour: 'numeric' }).resolvedOptions().hourCycle;
+  var twoDigitHours = hours === 'h23' || hours === 'h24';
 
   function formatter(timeZone, parts) {
     var key = timeZone + '|' + parts;
@@ -27,7 +31,7 @@
         options.hourCycle = 'h23';
       }
       if (parts.indexOf('time') !== -1) {
-        options.hour = 'numeric';
+        options.hour = twoDigitHours ? '2-digit' : 'numeric';
         options.minute = '2-digit';
       }
       cache[key] = new Intl.DateTimeFormat(lang, options);
