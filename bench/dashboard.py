@@ -78,7 +78,7 @@ document.addEventListener('DOMContentLoaded', () => {
     const $card = $(this);
     $.get($card.attr('data-url'), {range: range}, html => {
       $card.find('.monitoring-card-body').html(html);
-      $card.trigger('monitoring:card-loaded');
+      this.dispatchEvent(new CustomEvent('monitoring:card-loaded', {bubbles: true}));
     }, 'html');
   });
 });

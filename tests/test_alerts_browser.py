@@ -46,7 +46,7 @@ def threshold_offset(dashboard, name, rule):  # noqa: F811
         """([name, rule]) => {
             const card = document.getElementById('monitor-' + name);
             const line = card.querySelector('.monitoring-threshold[data-rule="' + rule + '"]');
-            const plot = jQuery(card).data('monitoringPlot');
+            const plot = djangoMonitoring.plotOf(card);
             const value = Number(line.getAttribute('data-value'));
             const box = line.getBoundingClientRect(), over = plot.over.getBoundingClientRect();
             return Math.abs(box.top + 1 - over.top - plot.valToPos(value, "y"));

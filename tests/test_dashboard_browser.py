@@ -396,6 +396,27 @@ def test_the_first_card_comes_with_the_page_and_is_drawn_without_a_request(dashb
     dashboard.wait_drawn("orders", times=2)
 
 
+def test_the_first_card_is_drawn_once_and_without_jquery(dashboard, known_data):
+    # Drawn once: cards.js, which runs after chart.js, shows the card again but keeps its
+    # chart, and the other scripts still find it (markers.js through djangoMonitoring).
+    dashboard.open()
+    dashboard.wait_settled(*EXPECTED_HEADLINES)
+    dashboard.wait_drawn("user_count")
+    assert dashboard.card("orders").get_attribute("data-drawn") == "1"
+    assert dashboard.card("orders").get_attribute("data-markers") == "0"
+    assert dashboard.page.evaluate(
+        "() => djangoMonitoring.plotOf(document.getElementById('monitor-orders')) !== null"
+    )
+    # Without jQuery (never fetched here) the first chart is drawn all the same: nothing on
+    # its path waits for jQuery or the scripts that need it.
+    dashboard.allowed_errors += ["jquery.min.js", "ERR_FAILED", "jQuery is not defined"]
+    dashboard.page.route("**/jquery.min.js", lambda route: route.abort())
+    dashboard.open()
+    dashboard.wait_drawn("orders")
+    assert dashboard.page.evaluate("() => window.jQuery === undefined")
+    assert dashboard.card("user_count").get_attribute("data-state") == "idle"
+
+
 @pytest.mark.parametrize("dashboard", [{"width": 1000, "height": 500}], indirect=True)
 def test_cards_below_the_fold_are_fetched_only_when_scrolled_to(dashboard, known_data):
     dashboard.open()
@@ -508,11 +529,14 @@ def test_the_page_works_under_a_strict_content_security_policy(dashboard, known_
     assert dashboard.page.evaluate("window.__violations") == []
     # Nothing came from another origin.
     assert all(url.startswith(dashboard.base_url) for url in dashboard.requests)
-    # Our scripts add no globals; only the libraries do.
+    # Our scripts add one global, the parts they share; the libraries theirs.
     added = dashboard.page.evaluate(
         "() => Object.keys(window).filter(k => !window.__globals.includes(k))"
     )
-    assert set(added) == {"jQuery", "$", "uPlot", "__globals", "__observed", "__violations"}
+    assert set(added) == {
+        *("jQuery", "$", "uPlot", "djangoMonitoring"),
+        *("__globals", "__observed", "__violations"),
+    }
 
 
 def test_dark_mode_follows_the_system(dashboard, known_data):
@@ -740,6 +764,38 @@ def test_a_phone_of_360_px_never_scrolls_sideways(dashboard, known_data):
     assert box["x"] >= 0 and box["x"] + box["width"] <= 360
 
 
+@pytest.mark.parametrize(
+    "dashboard", [{"width": 1400, "height": 2400}, {"width": 390, "height": 2400}], indirect=True
+)
+def test_legends_show_every_label_whole_hovered_or_not(dashboard, known_data):
+    dashboard.open()
+    dashboard.wait_settled(*EXPECTED_HEADLINES)
+    for name in EXPECTED_HEADLINES:
+        dashboard.wait_drawn(name)
+
+    def clipped(name):
+        # A label or value cut off shows as a legend (or one of its entries) wider inside
+        # than it is shown.
+        return dashboard.card(name).evaluate(
+            """card => [card.querySelector('.u-legend'),
+                        ...card.querySelectorAll('.u-legend .u-series')]
+                .filter(el => el.scrollWidth > el.clientWidth + 1)
+                .map(el => el.textContent.trim() + ': ' + el.scrollWidth + '>' + el.clientWidth)"""
+        )
+
+    for name in EXPECTED_HEADLINES:
+        assert clipped(name) == [], name
+    # Hovered, with the time and every value filled in: the gauge with the longest labels.
+    card = dashboard.card("queue_length")
+    box = card.locator(".u-over").bounding_box()
+    height = card.bounding_box()["height"]
+    dashboard.page.mouse.move(box["x"] + box["width"] - 3, box["y"] + box["height"] / 2)
+    time = card.locator(".u-legend .u-series").first.locator(".u-value")
+    dashboard.page.wait_for_function("el => /\\d/.test(el.textContent)", arg=time.element_handle())
+    assert clipped("queue_length") == []
+    assert card.bounding_box()["height"] == height
+
+
 @pytest.mark.parametrize("dashboard", [{"width": 1440, "height": 900}], indirect=True)
 def test_two_rows_of_cards_fit_above_the_fold_and_hover_does_not_move_them(dashboard, known_data):
     dashboard.open()
@@ -759,7 +815,7 @@ def test_two_rows_of_cards_fit_above_the_fold_and_hover_does_not_move_them(dashb
     # Over the bucket with the timings: the last one may be empty, depending on the hour.
     x = card.evaluate(
         """card => {
-            const plot = jQuery(card).data('monitoringPlot');
+            const plot = djangoMonitoring.plotOf(card);
             const filled = plot.data[1].map((v, i) => v === null ? -1 : i).filter(i => i >= 0);
             return plot.valToPos(plot.data[0][filled[filled.length - 1]], 'x');
         }"""

@@ -22,6 +22,11 @@
     return $card.find('.monitoring-card-range').val() || $card.closest('.monitoring').attr('data-range');
   }
 
+  // chart.js, which runs before jQuery, hears these as DOM events; jQuery's .on() too.
+  function announce($card, name) {
+    $card[0].dispatchEvent(new CustomEvent(name, { bubbles: true }));
+  }
+
   function setState($card, state) {
     $card.attr('data-state', state);
     $card.attr('aria-busy', state === 'loading' ? 'true' : 'false');
@@ -50,7 +55,7 @@
     var $box = $('<div class="monitoring-error" role="alert">');
     $box.append($('<p>').append($('<strong>').text(MESSAGES.failed + ' '), $('<span>').text(message)));
     $box.append($('<button type="button" class="monitoring-retry">').text(MESSAGES.retry));
-    $card.trigger('monitoring:card-unload');
+    announce($card, 'monitoring:card-unload');
     $card.find('.monitoring-card-body').empty().append($box);
     setState($card, 'error');
   }
@@ -81,9 +86,12 @@
   // A card's content is in place, fetched or rendered with the page: show it.
   function show($card, $content) {
     ownIds($card, $content);
-    $.monitoringFormat.localize($content, $card.closest('.monitoring').attr('data-timezone'));
+    var timezone = $card.closest('.monitoring').attr('data-timezone');
+    $content.each(function () {
+      window.djangoMonitoring.format.localize(this, timezone);
+    });
     setState($card, $content.attr('data-state'));
-    $card.trigger('monitoring:card-loaded');
+    announce($card, 'monitoring:card-loaded');
   }
 
   function load($card, quiet) {
@@ -130,7 +138,7 @@
         showError($card, MESSAGES.session);
         return;
       }
-      $card.trigger('monitoring:card-unload');
+      announce($card, 'monitoring:card-unload');
       $body.empty().append($content);
       show($card, $content);
     }).fail(function (failed, status) {

@@ -1,16 +1,34 @@
 // Draw a card's chart with uPlot once cards.js has put the card's HTML in place.
 // Counts are stacked bars, gauges an average line in a min-max band, durations
 // p50/p95/p99 lines. Names of stats come with the data (data.labels), times and
-// numbers from jQuery.monitoringFormat (format.js).
-(function ($, uPlot) {
+// numbers from djangoMonitoring.format (format.js).
+//
+// No jQuery here: this script comes before it, so the chart the page brings is drawn
+// before jQuery and the scripts that need it have been fetched and run. It hears the
+// other scripts through DOM events and shares its charts as djangoMonitoring.plotOf(card).
+(function (uPlot) {
   'use strict';
 
   var HEIGHT = 150;
 
-  function heightOf(el) {
-    return Number($(el).closest('.monitoring-card').attr('data-height')) || HEIGHT;
+  function cardOf(el) {
+    return el.closest('.monitoring-card');
   }
-  var format = $.monitoringFormat;
+
+  function heightOf(el) {
+    return Number(cardOf(el).getAttribute('data-height')) || HEIGHT;
+  }
+  var shared = window.djangoMonitoring;
+  var format = shared.format;
+  // Each card's chart, for markers.js and the tests.
+  var plots = new WeakMap();
+  shared.plotOf = function (card) {
+    return plots.get(card) || null;
+  };
+
+  function announce(card, name, detail) {
+    card.dispatchEvent(new CustomEvent(name, { bubbles: true, detail: detail }));
+  }
   // Charts share the cursor: hovering one card shows the same moment on every other.
   var SYNC_KEY = 'monitoring';
 
@@ -94,7 +112,7 @@
         paths: bars(),
         points: { show: false },
         value: function (u, v, si, idx) {
-          return idx === null ? '' : format.number(own[idx], data.unit);
+          return idx === null ? '' : format.number(own[idx], '');
         }
       };
     });
@@ -162,8 +180,8 @@
 
   function build(data, el) {
     var t = theme(el);
-    var $card = $(el).closest('.monitoring-card');
-    var zoom = $card.attr('data-zoom') === 'true';
+    var card = cardOf(el);
+    var zoom = card.getAttribute('data-zoom') === 'true';
     var parts;
     if (data.groups.length) {
       parts = data.kind === 'count' ? stacked(data, t) : groupLines(data, t);
@@ -171,7 +189,7 @@
       parts = plainSeries(data, t);
     }
     var axis = { stroke: t.axis, grid: { stroke: t.grid, width: 1 }, ticks: { stroke: t.grid, width: 1 } };
-    var yAxis = $.extend({}, axis, {
+    var yAxis = Object.assign({}, axis, {
       size: 56,
       values: function (u, ticks) { return ticks.map(function (v) { return format.number(v, ''); }); }
     });
@@ -187,14 +205,16 @@
         label: data.labels.time || '',
         value: function (u, ts) { return ts === null ? '' : format.time(ts, data.timezone, data.resolution); }
       }].concat(parts.series.map(function (s) {
+        // Without the unit, which the card's title shows: a gauge's three values with it
+        // would not fit a phone's legend line.
         if (!s.value) {
-          s.value = function (u, v) { return format.number(v, data.unit); };
+          s.value = function (u, v) { return format.number(v, ''); };
         }
         s.spanGaps = false;
         return s;
       })),
       axes: [
-        $.extend({}, axis, {
+        Object.assign({}, axis, {
           values: function (u, ticks, axisIdx, space, step) {
             return ticks.map(function (ts) { return format.axis(ts, data.timezone, step); });
           }
@@ -215,7 +235,7 @@
           var start = u.posToVal(u.select.left, 'x');
           var end = u.posToVal(u.select.left + u.select.width, 'x');
           u.setSelect({ left: 0, width: 0, top: 0, height: 0 }, false);
-          $card.trigger('monitoring:zoom', [Math.floor(start), Math.ceil(end)]);
+          announce(card, 'monitoring:zoom', { start: Math.floor(start), end: Math.ceil(end) });
         }]
       };
     }
@@ -228,7 +248,7 @@
   // Charts follow their card's width.
   var resizer = new ResizeObserver(function (entries) {
     entries.forEach(function (entry) {
-      var plot = $(entry.target).closest('.monitoring-card').data('monitoringPlot');
+      var plot = plots.get(cardOf(entry.target));
       if (plot && Math.abs(plot.width - entry.target.clientWidth) > 1) {
         plot.setSize({ width: Math.max(entry.target.clientWidth, 200), height: heightOf(entry.target) });
       }
@@ -238,46 +258,57 @@
   // Let go of a card's chart: uPlot's window listeners and the resize observation,
   // which would otherwise keep every replaced chart alive while auto-refresh runs.
   function destroy(card) {
-    var $card = $(card);
-    var plot = $card.data('monitoringPlot');
+    var plot = plots.get(card);
     if (plot) {
       resizer.unobserve(plot.root.parentNode);
       plot.destroy();
-      $card.removeData('monitoringPlot');
+      plots.delete(card);
     }
   }
 
   function draw(card) {
-    var $card = $(card);
     destroy(card);
-    var el = $card.find('.monitoring-chart')[0];
+    var el = card.querySelector('.monitoring-chart');
     if (!el) {
       return;
     }
     var data = JSON.parse(el.getAttribute('data-series'));
-    $card.data('monitoringPlot', build(data, el));
+    plots.set(card, build(data, el));
     resizer.observe(el);
-    $card.attr('data-drawn', String(Number($card.attr('data-drawn') || 0) + 1));
-    $card.trigger('monitoring:chart-drawn');
+    card.setAttribute('data-drawn', String(Number(card.getAttribute('data-drawn') || 0) + 1));
+    announce(card, 'monitoring:chart-drawn');
   }
 
-  $(document).on('monitoring:card-loaded', '.monitoring-card', function () {
-    draw(this);
+  function drawn(card) {
+    var plot = plots.get(card);
+    return Boolean(plot) && plot.root.parentNode === card.querySelector('.monitoring-chart');
+  }
+
+  // cards.js announces each card whose content is in place; a card this script drew
+  // before (the one the page brought) keeps its chart.
+  document.addEventListener('monitoring:card-loaded', function (event) {
+    var card = event.target.closest && event.target.closest('.monitoring-card');
+    if (card && !drawn(card)) {
+      draw(card);
+    }
   });
 
-  $(document).on('monitoring:card-unload', '.monitoring-card', function () {
-    destroy(this);
+  document.addEventListener('monitoring:card-unload', function (event) {
+    var card = event.target.closest && event.target.closest('.monitoring-card');
+    if (card) {
+      destroy(card);
+    }
   });
 
   // Cards that arrived before this script ran (the dashboard renders its first ones into
   // the page) are drawn one per frame, top first: the first chart shows without waiting
-  // for the others.
-  var waiting = $('.monitoring-card').filter(function () {
-    return $(this).find('.monitoring-chart').length > 0;
-  }).get();
+  // for the others, or for jQuery.
+  var waiting = Array.prototype.filter.call(document.querySelectorAll('.monitoring-card'), function (card) {
+    return card.querySelector('.monitoring-chart') !== null;
+  });
   function drawWaiting() {
     var card = waiting.shift();
-    if (card && !$(card).data('monitoringPlot') && $(card).find('.monitoring-chart').length) {
+    if (card && !drawn(card) && card.querySelector('.monitoring-chart')) {
       draw(card);
     }
     if (waiting.length) {
@@ -289,10 +320,10 @@
   // Colours come from CSS, so redraw when the system switches between light and dark.
   var scheme = window.matchMedia('(prefers-color-scheme: dark)');
   scheme.addEventListener('change', function () {
-    $('.monitoring-card').each(function () {
-      if ($(this).data('monitoringPlot')) {
-        draw(this);
+    document.querySelectorAll('.monitoring-card').forEach(function (card) {
+      if (plots.has(card)) {
+        draw(card);
       }
     });
   });
-})(jQuery, uPlot);
+})(uPlot);

@@ -36,7 +36,10 @@
     });
   });
 
-  $card.on('monitoring:zoom', function (event, start, end) {
+  // chart.js announces a drag as a DOM event with the span it selected.
+  $card.on('monitoring:zoom', function (event) {
+    var start = event.originalEvent.detail.start;
+    var end = event.originalEvent.detail.end;
     var url = new URL(window.location.href);
     url.searchParams.delete('range');
     url.searchParams.delete('format');

@@ -1,15 +1,16 @@
 // One rule for every time and number the dashboard shows (axis, legend, table, summary):
 // the page's language from <html lang>, that language's own 12- or 24-hour clock, and
-// always the site's time zone. Shared with the other scripts as jQuery.monitoringFormat.
-(function ($) {
+// always the site's time zone. Shared with the other scripts as djangoMonitoring.format,
+// without jQuery: chart.js draws the first chart before jQuery has loaded.
+(function () {
   'use strict';
 
   var lang = document.documentElement.lang || 'en';
   var cache = {};
-  // A 24-hour language writes hours with two digits everywhere (09:05, 00:00): Intl's
-  // 'numeric' hour gives "0:00" next to a date but "00:00" alone in some languages.
-  var hourCycle = new Intl.DateTimeFormat(lang, { hour: 'numeric' }).resolvedOptions().hourCycle;
-  var twoDigitHours = hourCycle === 'h23' || hourCycle === 'h24';
+  // A 24-hour clock writes its hours with two digits (00:00, 09:05), in every format: with a
+  // date, Intl would otherwise write 0:00 in German.
+  var hours = new Intl.DateTimeFormat(lang, { hour: 'numeric' }).resolvedOptions().hourCycle;
+  var twoDigitHours = hours === 'h23' || hours === 'h24';
 
   function formatter(timeZone, parts) {
     var key = timeZone + '|' + parts;
@@ -69,13 +70,15 @@
   // The server writes each <time> of a card as Django formats it; the same rule as the
   // chart's is applied here, so the summary and the chart read alike.
   function localize(root, timeZone) {
-    $(root).find('time[datetime]').each(function () {
-      var seconds = Date.parse(this.getAttribute('datetime')) / 1000;
+    root.querySelectorAll('time[datetime]').forEach(function (el) {
+      var seconds = Date.parse(el.getAttribute('datetime')) / 1000;
       if (!isNaN(seconds)) {
-        $(this).text(time(seconds, timeZone, this.hasAttribute('data-date-only') ? 'day' : 'minute'));
+        el.textContent = time(seconds, timeZone, el.hasAttribute('data-date-only') ? 'day' : 'minute');
       }
     });
   }
 
-  $.monitoringFormat = { lang: lang, time: time, axis: axis, number: number, localize: localize };
-})(jQuery);
+  // Our scripts' one global: the parts they share.
+  var shared = window.djangoMonitoring = window.djangoMonitoring || {};
+  shared.format = { lang: lang, time: time, axis: axis, number: number, localize: localize };
+})();

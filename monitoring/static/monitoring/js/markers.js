@@ -5,7 +5,7 @@
 (function ($) {
   'use strict';
 
-  var format = $.monitoringFormat;
+  var format = window.djangoMonitoring.format;
 
   function dataOf(card) {
     var el = $(card).find('.monitoring-chart')[0];
@@ -66,8 +66,7 @@
   }
 
   function decorate(card) {
-    var $card = $(card);
-    var u = $card.data('monitoringPlot');
+    var u = window.djangoMonitoring.plotOf(card);
     var data = dataOf(card);
     if (!u || !data) {
       return;
@@ -114,7 +113,7 @@
     }
     applyFilter(card);
     updateTagFilter(data);
-    $card.attr('data-markers', String((data.annotations || []).length));
+    $(card).attr('data-markers', String((data.annotations || []).length));
   }
 
   // The monitor's page lists the tags of its chart's annotations as checkboxes.
@@ -151,7 +150,7 @@
 
   // Charts drawn before this script ran.
   $('.monitoring-card').each(function () {
-    if ($(this).data('monitoringPlot')) {
+    if (window.djangoMonitoring.plotOf(this)) {
       decorate(this);
     }
   });

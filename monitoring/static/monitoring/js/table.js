@@ -7,7 +7,7 @@
   }
 
   function build(data, startLabel) {
-    var format = $.monitoringFormat;
+    var format = window.djangoMonitoring.format;
     var columns = data.stats.map(function (stat) {
       return { label: data.labels[stat], values: data.values[stat] };
     });
