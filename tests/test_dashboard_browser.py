@@ -326,7 +326,7 @@ def test_the_data_table_toggle_shows_every_bucket_in_the_site_time_zone(dashboar
     assert clock(first, "en") in shown
     early = dt.datetime(2026, 3, 2, 5, 7, tzinfo=BERLIN).timestamp()
     assert plain(
-        dashboard.page.evaluate(f"jQuery.monitoringFormat.time({early}, 'Europe/Berlin', 'minute')")
+        dashboard.page.evaluate(f"djangoMonitoring.format.time({early}, 'Europe/Berlin', 'minute')")
     ).endswith(", 5:07 AM")
     assert sum(int(cell) for cell in table.locator("tbody td").all_inner_texts()) == 3
     toggle.click()
@@ -600,9 +600,9 @@ def test_the_dashboard_in_german(dashboard, known_data):
     # Two-digit hours at any hour, next to a date too (Intl alone writes "5:07" there).
     early = dt.datetime(2026, 3, 2, 5, 7, tzinfo=BERLIN).timestamp()
     assert plain(
-        page.evaluate(f"jQuery.monitoringFormat.time({early}, 'Europe/Berlin', 'minute')")
+        page.evaluate(f"djangoMonitoring.format.time({early}, 'Europe/Berlin', 'minute')")
     ).endswith(" 05:07")
-    assert page.evaluate(f"jQuery.monitoringFormat.axis({early}, 'Europe/Berlin', 3600)") == "05:07"
+    assert page.evaluate(f"djangoMonitoring.format.axis({early}, 'Europe/Berlin', 3600)") == "05:07"
     summary = plain(card.locator(".monitoring-summary").inner_text())
     assert summary.startswith("Queue length: zuletzt 7 jobs in den letzten 24 Stunden")
     peak = plain(card.locator(".monitoring-summary time").last.inner_text())
