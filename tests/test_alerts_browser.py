@@ -131,3 +131,24 @@ def test_the_monitor_page_filters_markers_by_tag_and_lists_the_rule_history(
     history = dashboard.page.locator(".monitoring-rule-history tbody tr")
     assert history.count() == 1
     assert "busy_queue" in history.inner_text() and "ok → firing" in history.inner_text()
+
+
+def test_a_reload_brings_the_banner_up_to_date(dashboard, alerting):  # noqa: F811
+    from monitoring.models import AlertState
+
+    page = dashboard.page
+    dashboard.open("?range=24h")
+    banner = page.locator(".monitoring-banner")
+    assert banner.locator("li").all_inner_texts()[0].startswith("busy_queue:")
+    reload = "jQuery('main.monitoring').trigger('monitoring:reload', [{quiet: true}])"
+    # Resolved meanwhile, and another rule firing: what auto-refresh shows next.
+    AlertState.objects.filter(rule="busy_queue").update(state="ok")
+    AlertState.objects.filter(rule="slow").update(state="firing")
+    page.evaluate(reload)
+    page.wait_for_selector(".monitoring-banner li[data-rule=slow]")
+    assert banner.locator("li").count() == 1
+    # Nothing firing: no banner at all.
+    AlertState.objects.update(state="ok")
+    page.evaluate(reload)
+    page.wait_for_selector(".monitoring-banner", state="detached")
+    assert page.locator(".monitoring-banner-slot").count() == 1

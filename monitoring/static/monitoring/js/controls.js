@@ -54,6 +54,24 @@
     schedule();
   }
 
+  // The banner of firing alerts is refreshed with the cards: the page is fetched again and
+  // its banner, or its absence, replaces this one. A failed fetch keeps what is shown.
+  function refreshBanner() {
+    window.fetch(window.location.href, { cache: 'no-store', credentials: 'same-origin' })
+      .then(function (response) {
+        return response.ok ? response.text() : Promise.reject(response.status);
+      })
+      .then(function (html) {
+        var $fresh = $('<div>').append($.parseHTML(html)).find('.monitoring-banner-slot');
+        if ($fresh.length) {
+          $main.find('.monitoring-banner-slot').replaceWith($fresh);
+        }
+      })
+      .catch(function () {});
+  }
+
+  $main.on('monitoring:reload', refreshBanner);
+
   // Card titles lead to each monitor's page, with the range the card shows.
   function syncTitles() {
     $main.find('.monitoring-card').each(function () {
