@@ -261,9 +261,13 @@ def test_hovering_a_chart_shows_values_and_site_times_in_the_legend(dashboard, k
     dashboard.wait_drawn("user_count")
     card = dashboard.card("user_count")
     value = card.locator(".u-legend .u-series").nth(1).locator(".u-value")
+    # Until a time is hovered, its line keeps its room but shows no lone "Time:" label.
+    time_label = card.locator(".u-legend .u-series").first.locator("th")
+    assert not time_label.is_visible()
     box = card.locator(".u-over").bounding_box()
     dashboard.page.mouse.move(box["x"] + box["width"] - 2, box["y"] + box["height"] / 2)
     dashboard.page.wait_for_function("el => /\\d/.test(el.textContent)", arg=value.element_handle())
+    assert time_label.is_visible()
     # One of the last buckets, in Berlin's clock whatever the browser's zone, on the page
     # language's clock (en: 12-hour).
     time_value = plain(card.locator(".u-legend .u-series").first.locator(".u-value").inner_text())
