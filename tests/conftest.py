@@ -75,6 +75,18 @@ def staff_client(client, staff_user):
 
 
 @pytest.fixture
+def admin_client(client, db):
+    """Return a client logged in as a superuser, not counted by test_app's user_count monitor.
+
+    Replaces pytest-django's own, whose user creation would count as a sign-up.
+    """
+    with mute_signals(post_save):
+        user = StaffFactory(is_superuser=True)
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
 def user_client(client, db):
     with mute_signals(post_save):
         user = UserFactory()

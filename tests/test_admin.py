@@ -21,14 +21,6 @@ NOW = dt.datetime(2026, 3, 10, 12, 0, tzinfo=dt.timezone.utc)
 
 
 @pytest.fixture
-def admin_client(client):
-    with mute_signals(post_save):
-        user = StaffFactory(is_superuser=True)
-    client.force_login(user)
-    return client
-
-
-@pytest.fixture
 def orders():
     OrderCountFactory(plan="pro", value=4, created=NOW)
     OrderCountFactory(plan="free", value=2, created=NOW - dt.timedelta(days=1))

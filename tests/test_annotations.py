@@ -6,14 +6,11 @@ import zoneinfo
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db.models.signals import post_save
-from factory.django import mute_signals
 
 import monitoring
 from monitoring.alerts import Rule, evaluate
 from monitoring.models import Annotation
 from monitoring.register import monitor
-from tests.factories import StaffFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -138,14 +135,6 @@ def test_the_command_annotates(freeze_now):
 def test_the_command_refuses_bad_input(args, message):
     with pytest.raises(CommandError, match=message):
         call_command("monitoring_annotate", *args, stdout=io.StringIO())
-
-
-@pytest.fixture
-def admin_client(client):
-    with mute_signals(post_save):
-        user = StaffFactory(is_superuser=True)
-    client.force_login(user)
-    return client
 
 
 def test_annotations_are_edited_in_the_admin(admin_client):
