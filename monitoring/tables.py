@@ -361,9 +361,12 @@ def table_series(
     seconds old: ranges that end within one such period of each other (a
     "last 24 hours" asked twice a few seconds apart) share one answer.
     """
+    def read() -> Series:
+        return _read(handle, start, end, resolution, starts, filters, split_by, top)
+
     timeout = conf.TABLE_CACHE_TIMEOUT
     if not timeout:
-        return _read(handle, start, end, resolution, starts, filters, split_by, top)
+        return read()
     step = max(1, int(timeout))
     key = _cache_key(
         handle,
@@ -381,9 +384,9 @@ def table_series(
         series = cache.get(key)
     except Exception as exc:  # noqa: BLE001 - a cache server that is down must not break charts
         logger.warning("Monitoring could not read the cache %r: %s", conf.TABLE_CACHE, exc)
-        return _read(handle, start, end, resolution, starts, filters, split_by, top)
+        return read()
     if series is None:
-        series = _read(handle, start, end, resolution, starts, filters, split_by, top)
+        series = read()
         try:
             cache.set(key, series, timeout)
         except Exception as exc:  # noqa: BLE001
