@@ -174,6 +174,24 @@ def start_worker(script, *args, env=None):
     )
 
 
+def finish_adding(worker, added, timeout):
+    """Wait for a tests/exactness_worker.py; assert it ended cleanly, having added ``added``.
+
+    Return its stderr, for the caller's own checks.
+    """
+    out, err = worker.communicate(timeout=timeout)
+    assert worker.returncode == 0, err
+    assert out.split() == ["added", str(added), "errors", "0"], err
+    return err
+
+
+def kill_running(workers):
+    """Kill the workers still running (a test that failed before they ended)."""
+    for worker in workers:
+        if worker.poll() is None:
+            worker.kill()
+
+
 @pytest.fixture
 def freeze_now(monkeypatch):
     """Return a function that pins ``django.utils.timezone.now()`` and add()'s clock to a moment.

@@ -16,7 +16,7 @@ from monitoring.models import Rollup
 from monitoring.register import monitor
 from monitoring.storage.maintenance import prune, rebuild
 from test_app.models import MonitorUserCount
-from tests.conftest import start_worker
+from tests.conftest import finish_adding, kill_running, start_worker
 from tests.test_storage import BACKENDS
 
 pytestmark = [pytest.mark.heavy, pytest.mark.django_db(transaction=True)]
@@ -72,14 +72,10 @@ def test_prune_and_rebuild_while_4_processes_write_keep_totals_exact(backend):
             pruned += sum(prune().values())
             prunes += 1
         for worker in workers:
-            out, err = worker.communicate(timeout=120)
-            assert worker.returncode == 0, err
-            assert out.split() == ["added", str(THREADS * PER_THREAD), "errors", "0"], err
+            finish_adding(worker, THREADS * PER_THREAD, timeout=120)
         rebuild([monitor.get("user_count")], batch_size=2_000)  # once more, at rest
     finally:
-        for worker in workers:
-            if worker.poll() is None:
-                worker.kill()
+        kill_running(workers)
         stop.set()
         for reader in readers:
             reader.join(60)
@@ -139,14 +135,10 @@ def test_sqlite_writers_readers_and_rebuilds_on_one_file_surface_no_lock_errors(
         while any(worker.poll() is None for worker in workers):
             rebuild([monitor.get("user_count")], batch_size=5_000)
         for worker in workers:
-            out, err = worker.communicate(timeout=120)
-            assert worker.returncode == 0, err
-            assert out.split() == ["added", "20000", "errors", "0"], err
+            err = finish_adding(worker, 20000, timeout=120)
             assert "lost" not in err and "dropped" not in err, err
     finally:
-        for worker in workers:
-            if worker.poll() is None:
-                worker.kill()
+        kill_running(workers)
         stop.set()
         for reader in readers:
             reader.join(60)

@@ -12,7 +12,7 @@ from django.test import Client
 
 from monitoring.models import Rollup
 from test_app.models import MonitorUserCount
-from tests.conftest import start_worker
+from tests.conftest import finish_adding, kill_running, start_worker
 from tests.test_storage import BACKENDS
 
 pytestmark = [pytest.mark.heavy, pytest.mark.django_db(transaction=True)]
@@ -50,14 +50,10 @@ def test_320000_adds_from_4_processes_of_8_threads_are_exact(backend, staff_user
     workers = [start_worker("exactness_worker.py", THREADS, PER_THREAD) for _ in range(PROCESSES)]
     try:
         for worker in workers:
-            out, err = worker.communicate(timeout=300)
-            assert worker.returncode == 0, err
-            assert out.split() == ["added", str(THREADS * PER_THREAD), "errors", "0"], err
+            err = finish_adding(worker, THREADS * PER_THREAD, timeout=300)
             assert "lost" not in err and "dropped" not in err, err
     finally:
-        for worker in workers:
-            if worker.poll() is None:
-                worker.kill()
+        kill_running(workers)
         stop.set()
         for reader in readers:
             reader.join(60)
