@@ -37,6 +37,7 @@ from django.utils import timezone
 
 from monitoring.buckets import site_timezone, to_db, to_utc
 from monitoring.conf import conf
+from monitoring.exceptions import InvalidDimension
 
 if TYPE_CHECKING:
     from monitoring.models import AlertState, AlertTransition
@@ -201,13 +202,10 @@ class Rule:
                 # A value add() would refuse is never recorded: the filter could never match.
                 try:
                     handle.model.clean_dimensions({dimension: value})
-                except (TypeError, ValueError) as exc:
-                    # add()'s message ends with the problem in parentheses.
-                    _head, found, problem = str(exc).rpartition(" (")
+                except InvalidDimension as exc:
                     raise ValueError(
                         f"Alert {name!r}: the filter {dimension}={value!r} can never match, "
-                        f"as {handle.name!r} never records that value: "
-                        f"{problem.removesuffix(')') if found else exc}"
+                        f"as {handle.name!r} never records that value: {exc.problem}"
                     ) from None
         self.stat = stat
         self.name = name

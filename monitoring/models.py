@@ -27,6 +27,7 @@ from django.db import models
 from django.utils import timezone
 
 from monitoring.buckets import site_timezone
+from monitoring.exceptions import InvalidDimension
 from monitoring.storage.buffer import buffer as _buffer
 from monitoring.storage.writer import register_model as _register_model
 
@@ -325,9 +326,11 @@ _CACHE_SIZE = 1024
 _CONTAINERS = (list, tuple, dict, set, frozenset, bytes, bytearray)
 
 
-def _dimension_error(model: type, name: str, value: Any, problem: str) -> ValueError:
-    return ValueError(
-        f"{model.__name__}.add() got an invalid value for dimension {name!r}: {value!r} ({problem})"
+def _dimension_error(model: type, name: str, value: Any, problem: str) -> InvalidDimension:
+    return InvalidDimension(
+        f"{model.__name__}.add() got an invalid value for dimension {name!r}: {value!r} "
+        f"({problem})",
+        problem,
     )
 
 

@@ -361,6 +361,7 @@ def table_series(
     seconds old: ranges that end within one such period of each other (a
     "last 24 hours" asked twice a few seconds apart) share one answer.
     """
+
     def read() -> Series:
         return _read(handle, start, end, resolution, starts, filters, split_by, top)
 
