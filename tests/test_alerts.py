@@ -609,3 +609,22 @@ def test_rules_are_evaluated_once_per_interval_through_the_jobs(data, no_jobs, s
     no_jobs.jobs["alerts"].due = 0
     assert no_jobs.run_due(T0.timestamp() + 60) == []
     assert AlertTransition.objects.count() == 1
+
+
+def test_the_dashboard_answers_its_banner_alone_for_auto_refresh(staff_client):
+    from django.test import Client
+
+    monitor.alert("busy", Rule("queue_length", above=10))
+    AlertState.objects.create(rule="busy", state="firing", since=T0, value=12)
+    url = "/monitoring/?range=24h&part=banner"
+    response = staff_client.get(url)
+    text = response.content.decode()
+    assert response.status_code == 200
+    assert text.startswith('<div class="monitoring-banner-slot">')
+    assert 'data-rule="busy"' in text and "(value 12.0)" in text
+    assert "monitoring-card" not in text and "<html" not in text
+    AlertState.objects.filter(rule="busy").update(state="ok")
+    assert staff_client.get(url).content.decode().strip() == (
+        '<div class="monitoring-banner-slot"></div>'
+    )
+    assert Client().get(url).status_code == 302  # to the login page, like the dashboard

@@ -6,6 +6,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.utils.safestring import SafeString, mark_safe
@@ -46,6 +48,8 @@ class DashboardView(StaffRequiredMixin, TemplateView):
     others load themselves over AJAX when they scroll into view.
     ``?range=`` and ``?refresh=`` (seconds) set the page's range and
     auto-refresh, so a view of the dashboard can be shared by its URL.
+    ``?part=banner`` answers the banner of firing alerts alone, for
+    auto-refresh.
     """
 
     template_name = "monitoring/dashboard.html"
@@ -54,6 +58,12 @@ class DashboardView(StaffRequiredMixin, TemplateView):
     #: one: bench/dashboard.py measured the first chart soonest with 1 (4 drew the whole
     #: first screen a little sooner, but its first chart later).
     first_cards: int = 1
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.GET.get("part") == "banner":
+            # What auto-refresh asks for besides the cards: the banner alone, not the page.
+            return render(request, "monitoring/banner.html", {"firing": firing()})
+        return super().get(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)

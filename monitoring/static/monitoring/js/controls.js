@@ -54,10 +54,12 @@
     schedule();
   }
 
-  // The banner of firing alerts is refreshed with the cards: the page is fetched again and
-  // its banner, or its absence, replaces this one. A failed fetch keeps what is shown.
+  // The banner of firing alerts is refreshed with the cards: ?part=banner answers it alone,
+  // and it (or its absence) replaces this one. A failed fetch keeps what is shown.
   function refreshBanner() {
-    window.fetch(window.location.href, { cache: 'no-store', credentials: 'same-origin' })
+    var url = new URL(window.location.href);
+    url.searchParams.set('part', 'banner');
+    window.fetch(url.toString(), { cache: 'no-store', credentials: 'same-origin' })
       .then(function (response) {
         return response.ok ? response.text() : Promise.reject(response.status);
       })
