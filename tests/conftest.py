@@ -1,6 +1,7 @@
 import copy
 import datetime as dt
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -16,6 +17,16 @@ from monitoring.storage import buffer
 from tests.factories import StaffFactory, UserFactory
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# Monitoring's own words when it loses points (monitoring/storage/buffer.py). Other
+# libraries may say "lost" too: psycopg logs "the connection is lost" when a server
+# stops under a flush, which is no loss of ours.
+_LOSS_REPORT = re.compile(r"Monitoring (?:lost|dropped) \d+ data points")
+
+
+def reported_losses(text):
+    """Monitoring's reports of lost or dropped points in a log or a stderr."""
+    return _LOSS_REPORT.findall(text)
 
 
 @pytest.fixture(autouse=True, scope="session")
