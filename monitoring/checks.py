@@ -548,7 +548,7 @@ def _metric_name_clashes() -> list:
             "a count 'x' exports 'x_total'.",
             id="monitoring.W022",
         )
-        for handle, clash in split_clashes(h for h in monitor if h.stored)[1]
+        for handle, clash in split_clashes(monitor)[1]
     ]
 
 

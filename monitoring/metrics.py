@@ -14,7 +14,10 @@ named ``monitoring_<name>``:
   bucket bounds: each log-spaced bin of the rollups is counted under the
   first bound at or above the bin's lower edge, so a timing equal to a bound
   is counted under it and one up to 9% above a bound may be too;
-- each dimension becomes a label (``None`` as ``""``).
+- each dimension becomes a label (``None`` as ``""``);
+- a chart of an existing table (``register_model()``) becomes a counter
+  (``_total``) of its aggregate over every row dated before now, read from
+  the table itself (see :func:`monitoring.tables.table_totals`).
 
 The endpoint answers 404 unless ``MONITORING_METRICS_TOKEN`` (a bearer token
 for scrapers) or ``MONITORING_METRICS_STAFF`` (staff sessions) opens it.
@@ -31,6 +34,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from django.db import DatabaseError, transaction
 from django.db.models import Max, Sum
 from django.http import Http404, HttpRequest, HttpResponse
 from django.views.decorators.cache import never_cache
@@ -152,8 +156,7 @@ class RollupCollector:
     """Collect every registered monitor from the rollups (a ``prometheus_client`` collector)."""
 
     def __init__(self, monitors: list[Monitor] | None = None, using: str | None = None):
-        # Charts of existing tables (register_model()) have no all-time totals to export.
-        self.monitors = [h for h in (list(monitor) if monitors is None else monitors) if h.stored]
+        self.monitors = list(monitor) if monitors is None else monitors
         self.using = using or conf.DATABASE
 
     def describe(self) -> list[Any]:
@@ -176,7 +179,8 @@ class RollupCollector:
         from monitoring.models import Rollup, RollupBin
 
         exported = self._exported()
-        names = {kind: [h.name for h in exported if h.kind == kind] for kind in _KINDS}
+        stored = [h for h in exported if h.stored]
+        names = {kind: [h.name for h in stored if h.kind == kind] for kind in _KINDS}
         day = Rollup.objects.using(self.using).filter(resolution="day")
         sums = _by_monitor(
             day.filter(monitor__in=names["count"] + names["value"] + names["duration"])
@@ -192,7 +196,9 @@ class RollupCollector:
         last = self._last_readings(day, names["value"])
         for handle in exported:
             rows = sums.get(handle.name, [])
-            if handle.kind == "count":
+            if not handle.stored:
+                yield from self._table_counter(handle)
+            elif handle.kind == "count":
                 yield self._counter(handle, rows)
             elif handle.kind == "value":
                 yield from self._gauge(handle, rows, last.get(handle.name, {}))
@@ -216,17 +222,44 @@ class RollupCollector:
         return last
 
     def _counter(self, handle: Monitor, rows: list[dict[str, Any]]) -> Any:
-        from prometheus_client.core import CounterMetricFamily
-
         totals: dict[tuple[str, ...], float] = defaultdict(float)
         for row in rows:
             totals[_label_values(handle, row["dimensions"])] += row["total_sum"] or 0
+        return self._counter_family(handle, totals)
+
+    def _counter_family(self, handle: Monitor, totals: dict[tuple[str, ...], float]) -> Any:
+        from prometheus_client.core import CounterMetricFamily
+
         family = CounterMetricFamily(
             metric_name(handle.name), self._help(handle), labels=_labels(handle)
         )
         for labels, value in sorted(totals.items()):
             family.add_metric(list(labels), value)
         return family
+
+    def _table_counter(self, handle: Monitor) -> Iterator[Any]:
+        """Yield the counter of a chart of an existing table, or nothing if it can't be read."""
+        from monitoring.tables import table_totals
+
+        try:
+            # In a savepoint: under ATOMIC_REQUESTS, a failed query would otherwise
+            # abort the transaction the rest of the scrape reads in (PostgreSQL).
+            with transaction.atomic(using=handle.queryset.db):
+                found = table_totals(handle)
+        except DatabaseError as exc:
+            # One table that is missing or locked must not fail the whole scrape.
+            logger.warning(
+                "Monitor %r is left out of this scrape of /monitoring/metrics: its table "
+                "could not be read (%s: %s).",
+                handle.name,
+                type(exc).__name__,
+                exc,
+            )
+            return
+        totals: dict[tuple[str, ...], float] = defaultdict(float)
+        for key, value in found.items():
+            totals[tuple("" if v is None else str(v) for v in key)] += value
+        yield self._counter_family(handle, totals)
 
     def _gauge(
         self, handle: Monitor, rows: list[dict[str, Any]], last: dict[str, tuple[int, float]]

@@ -38,7 +38,7 @@ from monitoring.register import Monitor
 if TYPE_CHECKING:
     from monitoring.queries import Series
 
-__all__ = ["TableMonitor", "table_series"]
+__all__ = ["TableMonitor", "table_series", "table_totals"]
 
 logger = logging.getLogger("monitoring.tables")
 
@@ -365,14 +365,11 @@ def table_series(
     def read() -> Series:
         return _read(handle, start, end, resolution, starts, filters, split_by, top)
 
-    timeout = conf.TABLE_CACHE_TIMEOUT
-    if not timeout:
-        return read()
-    step = max(1, int(timeout))
-    key = _cache_key(
+    step = max(1, int(conf.TABLE_CACHE_TIMEOUT or 0))
+    return _cached(
         handle,
-        str(site_timezone()),
-        settings.USE_TZ,
+        read,
+        conf.TABLE_CACHE_TIMEOUT,
         resolution,
         int(start.timestamp()) // step,
         int(end.timestamp()) // step,
@@ -380,19 +377,79 @@ def table_series(
         split_by,
         top,
     )
+
+
+def _cached(handle: TableMonitor, read: Callable[[], Any], timeout: Any, *parts: Any) -> Any:
+    """Return ``read()``, kept in the table cache for ``timeout`` seconds under ``parts``.
+
+    The site's zone and ``USE_TZ`` are part of every key: they decide the buckets.
+    """
+    if not timeout:
+        return read()
+    key = _cache_key(handle, str(site_timezone()), settings.USE_TZ, *parts)
     cache = caches[conf.TABLE_CACHE]
     try:
-        series = cache.get(key)
+        answer = cache.get(key)
     except Exception as exc:  # noqa: BLE001 - a cache server that is down must not break charts
         logger.warning("Monitoring could not read the cache %r: %s", conf.TABLE_CACHE, exc)
         return read()
-    if series is None:
-        series = read()
+    if answer is None:
+        answer = read()
         try:
-            cache.set(key, series, timeout)
+            cache.set(key, answer, timeout)
         except Exception as exc:  # noqa: BLE001
             logger.warning("Monitoring could not write the cache %r: %s", conf.TABLE_CACHE, exc)
-    return series
+    return answer
+
+
+def table_totals(
+    handle: TableMonitor, now: dt.datetime | None = None
+) -> dict[tuple[Any, ...], int | float]:
+    """Return the aggregate of every row dated before now, per dimension values.
+
+    What ``/monitoring/metrics`` exports as the monitor's counter: keys are
+    tuples of the dimension fields' values, in field order (``()`` without
+    dimensions). The rows before today's midnight (in ``TIME_ZONE``) are
+    aggregated in one pass over the table and kept in the table cache until
+    the day is over; today's rows, a range of the indexed date field as a
+    chart reads, are added on every call (cached as charts are). So rows
+    deleted, changed or inserted with a date before today are counted as they
+    were at the first call of the day, until the next day or a cache clear.
+    """
+    now = to_utc(now or timezone.now())
+    midnight = floor_bucket(now, "day")
+    query = _Query(handle, "day", {})
+    columns = handle.dimension_names()
+
+    def grouped(rows: models.QuerySet) -> dict[tuple[Any, ...], int | float]:
+        if not columns:
+            return {(): _number(rows.aggregate(_v=handle.value)["_v"])}
+        found = rows.values(*columns).annotate(_v=handle.value).values_list(*columns, "_v")
+        return {tuple(key): _number(value) for *key, value in found}
+
+    field = handle.date_field
+    rest_of_day = int((next_bucket(midnight, "day") - now).total_seconds())
+    before = _cached(
+        handle,
+        lambda: grouped(query.rows.filter(**{f"{field}__lt": _to_db(midnight)})),
+        # Kept until the day is over: one pass over the table a day.
+        conf.TABLE_CACHE_TIMEOUT and max(1, rest_of_day),
+        "totals before",
+        int(midnight.timestamp()),
+    )
+    step = max(1, int(conf.TABLE_CACHE_TIMEOUT or 0))
+    today = _cached(
+        handle,
+        lambda: grouped(query.between(midnight, now)),
+        conf.TABLE_CACHE_TIMEOUT,
+        "totals since",
+        int(midnight.timestamp()),
+        int(now.timestamp()) // step,
+    )
+    totals: dict[tuple[Any, ...], int | float] = defaultdict(int, before)
+    for key, value in today.items():
+        totals[key] += value
+    return dict(totals)
 
 
 def _read(

@@ -6,6 +6,8 @@ import datetime as dt
 import json
 import re
 import sys
+import zoneinfo
+from decimal import Decimal
 
 import pytest
 from django.core.checks import run_checks
@@ -16,6 +18,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from monitoring.metrics import BUCKETS_SECONDS, RollupCollector, exported_names, metric_name
 from monitoring.models import Rollup
 from monitoring.register import monitor
+from monitoring.tables import table_totals
 from tests.conftest import ROOT
 from tests.factories import (
     OrderCountFactory,
@@ -286,6 +289,105 @@ def test_staff_sessions_without_the_auth_middleware_get_a_401_not_a_500(client, 
 def test_the_collector_reads_a_handful_of_queries_whatever_the_number_of_monitors(
     client, data, django_assert_max_num_queries
 ):
-    collector = RollupCollector()
+    collector = RollupCollector([h for h in monitor if h.stored])
     with django_assert_max_num_queries(3):
         list(collector.collect())
+
+
+# -- charts of existing tables (register_model()) ---------------------------------
+
+
+@pytest.fixture
+def orders_table(settings, freeze_now):
+    """'order_count', the demo's orders counted by plan and paid, at NOW (Berlin's 13:00)."""
+    from test_app.models import Order
+
+    settings.TIME_ZONE = "Europe/Berlin"
+    freeze_now(NOW)
+    monitor.register_model("order_count", Order, date_field="placed", dimensions=["plan", "paid"])
+    berlin_midnight = dt.datetime(2026, 3, 10, tzinfo=zoneinfo.ZoneInfo("Europe/Berlin"))
+    for at, plan, paid in [
+        (NOW - dt.timedelta(days=40), "pro", True),
+        (berlin_midnight - dt.timedelta(minutes=1), "pro", True),  # yesterday, in Berlin
+        (berlin_midnight, "pro", True),  # today
+        (NOW - dt.timedelta(minutes=1), "free", False),
+        (NOW, "free", False),  # not before now: not yet counted
+        (NOW + dt.timedelta(days=1), "free", True),
+    ]:
+        Order.objects.create(placed=at, plan=plan, paid=paid, total=Decimal("2.50"))
+    return Order
+
+
+def test_a_chart_of_a_table_is_a_counter_of_its_rows_before_now(client, orders_table):
+    found = families(scrape(client))
+    orders = found[metric_name("order_count")]
+    assert orders.type == "counter"
+    assert samples(orders, "_total") == {
+        (("paid", "False"), ("plan", "free")): 1,
+        (("paid", "True"), ("plan", "pro")): 3,
+    }
+
+
+def test_a_sum_over_a_table_exports_the_sum(client, orders_table):
+    monitor.register_model("takings", orders_table, date_field="placed", value=Sum("total"))
+    assert samples(families(scrape(client))[metric_name("takings")], "_total") == {(): 10.0}
+
+
+def test_a_table_is_read_once_a_day_before_today_and_cached_as_charts_are_today(
+    client, orders_table, settings, freeze_now
+):
+    from django.core.cache import cache
+
+    settings.MONITORING_TABLE_CACHE_TIMEOUT = 60
+    cache.clear()
+    try:
+        assert sum(table_totals(monitor.get("order_count")).values()) == 4
+        orders_table.objects.create(placed=NOW - dt.timedelta(minutes=2), total=1)
+        orders_table.objects.create(placed=NOW - dt.timedelta(days=2), total=1)
+        assert sum(table_totals(monitor.get("order_count")).values()) == 4  # both cached
+        freeze_now(NOW + dt.timedelta(seconds=61))  # today's part is read again,
+        # with the new row of today's and the one placed at NOW, no longer in the future.
+        assert sum(table_totals(monitor.get("order_count")).values()) == 6
+        freeze_now(NOW + dt.timedelta(days=1))  # a new day: the rows before it too
+        assert sum(table_totals(monitor.get("order_count")).values()) == 7
+    finally:
+        cache.clear()
+
+
+def test_a_table_that_cannot_be_read_is_left_out_of_the_scrape_not_a_500(
+    client, data, caplog, freeze_now
+):
+    from django.db import models
+    from django.test.utils import isolate_apps
+
+    from monitoring.models import IntegerCountBase
+
+    with isolate_apps("test_app"):
+
+        class MonitorNoTable(IntegerCountBase):
+            class Meta:
+                app_label = "test_app"
+
+    freeze_now(NOW)
+    # First in dashboard order: the tables read after it must still be read (on
+    # PostgreSQL, a failed query aborts the test's transaction but for a savepoint).
+    monitor.register_model("gone", MonitorNoTable, date_field="created", category="A")
+    found = families(scrape(client))
+    assert metric_name("gone") not in found
+    assert samples(found[metric_name("user_count")], "_total") == {(): 7}
+    assert samples(found[metric_name("revenue")], "_total") == {}  # read: no orders
+    assert metric_name("revenue") in found
+    assert "Monitor 'gone' is left out of this scrape" in caplog.text
+    assert isinstance(MonitorNoTable._meta.get_field("created"), models.DateTimeField)
+
+
+def test_a_table_whose_names_clash_with_a_monitor_is_warned_about(client, data):
+    from test_app.models import Order
+
+    monitor.register_model("user-count", Order, date_field="placed")
+    found = families(scrape(client))
+    # The first in dashboard order is kept: the table, whose orders table is empty.
+    assert samples(found["monitoring_user_count"], "_total") == {(): 0}
+    with override_settings(MONITORING_METRICS_TOKEN=TOKEN):
+        warnings = [m for m in run_checks() if m.id == "monitoring.W022"]
+    assert ["'user-count' and 'user_count'" in w.msg for w in warnings] == [True]
