@@ -298,11 +298,20 @@ def test_the_collector_reads_a_handful_of_queries_whatever_the_number_of_monitor
 
 
 @pytest.fixture
-def orders_table(settings, freeze_now):
+def use_tz():
+    """USE_TZ for orders_table; a test parametrizes it to run both ways."""
+    return True
+
+
+@pytest.fixture
+def orders_table(settings, freeze_now, use_tz):
     """'order_count', the demo's orders counted by plan and paid, at NOW (Berlin's 13:00)."""
+    from django.utils import timezone
+
     from test_app.models import Order
 
     settings.TIME_ZONE = "Europe/Berlin"
+    settings.USE_TZ = use_tz  # without it, the table holds naive times in Berlin
     freeze_now(NOW)
     monitor.register_model("order_count", Order, date_field="placed", dimensions=["plan", "paid"])
     berlin_midnight = dt.datetime(2026, 3, 10, tzinfo=zoneinfo.ZoneInfo("Europe/Berlin"))
@@ -314,11 +323,14 @@ def orders_table(settings, freeze_now):
         (NOW, "free", False),  # not before now: not yet counted
         (NOW + dt.timedelta(days=1), "free", True),
     ]:
+        if not use_tz:
+            at = timezone.make_naive(at, zoneinfo.ZoneInfo("Europe/Berlin"))
         Order.objects.create(placed=at, plan=plan, paid=paid, total=Decimal("2.50"))
     return Order
 
 
-def test_a_chart_of_a_table_is_a_counter_of_its_rows_before_now(client, orders_table):
+@pytest.mark.parametrize("use_tz", [True, False])
+def test_a_chart_of_a_table_is_a_counter_of_its_rows_before_now(client, orders_table, use_tz):
     found = families(scrape(client))
     orders = found[metric_name("order_count")]
     assert orders.type == "counter"
