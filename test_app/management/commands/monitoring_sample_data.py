@@ -13,7 +13,16 @@ from django.db import transaction
 from django.utils import timezone
 
 from monitoring.annotations import annotate
-from monitoring.contrib.auth.models import LoginCount
+from monitoring.contrib.auth.models import (
+    FailedLoginCount,
+    LoginCount,
+    LogoutCount,
+    SignupCount,
+)
+from monitoring.contrib.database.models import QueriesPerRequest, QueryTimePerRequest
+from monitoring.contrib.health.models import FlushLag, FlushTime, PointCount, SampleCount
+from monitoring.contrib.requests.models import RequestCount, RequestException, RequestLatency
+from monitoring.contrib.tasks.models import TaskCount, TaskRunTime
 from monitoring.models import Annotation
 from monitoring.register import monitor
 from monitoring.storage.maintenance import rebuild
@@ -34,6 +43,41 @@ SAMPLE_MODELS = [
     MonitorLoadAverage,
     MonitorRequestTime,
     Order,
+    # The built-in monitors of monitoring.contrib, as the demo site would fill them.
+    FailedLoginCount,
+    LogoutCount,
+    SignupCount,
+    RequestCount,
+    RequestLatency,
+    RequestException,
+    QueriesPerRequest,
+    QueryTimePerRequest,
+    TaskCount,
+    TaskRunTime,
+    PointCount,
+    FlushTime,
+    FlushLag,
+    SampleCount,
+]
+
+#: How many of the last days the built-in monitors have sample data for.
+BUILTIN_DAYS = 14
+
+#: The demo site's views as the request middleware names them: (view, weight, method,
+#: SQL queries it runs, how slow it is).
+SAMPLE_VIEWS = [
+    ("shop:product-list", 8, "GET", 3, 1.0),
+    ("shop:product-detail", 6, "GET", 5, 1.2),
+    ("shop:checkout", 2, "POST", 12, 2.5),
+    ("accounts:login", 1, "POST", 4, 1.5),
+    ("api:orders", 3, "GET", 2, 0.6),
+]
+
+#: The demo's Celery tasks: (task name, weight, mean run time in ms).
+SAMPLE_TASKS = [
+    ("shop.tasks.send_receipt", 5, 350.0),
+    ("shop.tasks.sync_stock", 2, 1800.0),
+    ("accounts.tasks.send_welcome_mail", 1, 420.0),
 ]
 
 #: What an order costs on each plan: the revenue chart sums Order.total.
@@ -109,6 +153,10 @@ class Command(BaseCommand):
             counts = {model: 0 for model in SAMPLE_MODELS}
             rows: dict[type, list] = {model: [] for model in SAMPLE_MODELS}
             step = dt.timedelta(minutes=10)
+            # The built-ins were turned on later: fewer rows, so the demo starts quickly.
+            builtins_start = end - dt.timedelta(days=BUILTIN_DAYS)
+            # Their own random numbers: the demo's own monitors keep the same data.
+            builtins_rng = random.Random(seed + 1)
             at = start
             queue = 5.0
             while at < end:
@@ -139,6 +187,21 @@ class Command(BaseCommand):
                     rows[MonitorRequestTime].append(
                         MonitorRequestTime(created=self.jitter(rng, at), value=round(ms, 2))
                     )
+                if at >= builtins_start:
+                    own = builtins_rng
+                    requests = self.poisson(own, 6 * busy + 0.5)
+                    for _ in range(requests):
+                        self.request(own, rows, self.jitter(own, at), busy * burst, burst > 1)
+                    for _ in range(self.poisson(own, 1.5 * busy * burst)):
+                        self.task(own, rows, self.jitter(own, at), burst > 1)
+                    self.flushes(own, rows, at, requests)
+                    for model, rate in (
+                        (FailedLoginCount, 0.1),
+                        (LogoutCount, 0.5),
+                        (SignupCount, 0.25),
+                    ):
+                        for _ in range(self.poisson(own, rate * busy * burst)):
+                            rows[model].append(model(created=self.jitter(own, at)))
                 at += step
             for model, objs in rows.items():
                 model.objects.bulk_create(objs, batch_size=2000)
@@ -155,6 +218,58 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(f"Sample data for {days} days written."))
         ensure_staff_user()
         self.stdout.write(f"Staff login: {STAFF_USERNAME} / {STAFF_PASSWORD}")
+
+    @staticmethod
+    def request(rng: random.Random, rows: dict, at: dt.datetime, load: float, burst: bool):
+        """Add what the request and query middleware record for one request."""
+        view, _weight, method, queries, slow = rng.choices(
+            SAMPLE_VIEWS, weights=[v[1] for v in SAMPLE_VIEWS]
+        )[0]
+        roll = rng.random()
+        failed = roll < (0.04 if burst else 0.008)
+        if failed:
+            status = "5xx"
+            exception = rng.choice(
+                ["django.db.utils.OperationalError", "builtins.KeyError", "builtins.TimeoutError"]
+            )
+            rows[RequestException].append(RequestException(created=at, exception=exception))
+        elif roll < 0.05:
+            status = "4xx"
+        elif method == "POST" and roll < 0.5:
+            status = "3xx"  # a redirect after a successful form
+        else:
+            status = "2xx"
+        rows[RequestCount].append(RequestCount(created=at, method=method, status_class=status))
+        query_ms = rng.lognormvariate(math.log(queries * (1.5 + 2 * load)), 0.5)
+        ms = query_ms + rng.lognormvariate(math.log(25 * slow * (1 + load)), 0.5)
+        rows[RequestLatency].append(RequestLatency(created=at, value=round(ms, 2), view=view))
+        count = queries + rng.choice([0, 0, 0, 1, 2])
+        rows[QueriesPerRequest].append(QueriesPerRequest(created=at, value=count))
+        rows[QueryTimePerRequest].append(QueryTimePerRequest(created=at, value=round(query_ms, 2)))
+
+    @staticmethod
+    def task(rng: random.Random, rows: dict, at: dt.datetime, burst: bool):
+        """Add what the Celery signals record for one task run."""
+        task, _weight, mean = rng.choices(SAMPLE_TASKS, weights=[t[1] for t in SAMPLE_TASKS])[0]
+        roll = rng.random()
+        if roll < (0.1 if burst else 0.01):
+            outcome = "failure"
+        else:
+            outcome = "retry" if roll < 0.04 else "success"
+        rows[TaskCount].append(TaskCount(created=at, task=task, outcome=outcome))
+        ms = rng.lognormvariate(math.log(mean), 0.4)
+        rows[TaskRunTime].append(TaskRunTime(created=at, value=round(ms, 2), task=task))
+
+    @staticmethod
+    def flushes(rng: random.Random, rows: dict, at: dt.datetime, requests: int):
+        """Add monitoring's own health for ten minutes, summed, and one flush of them."""
+        points = 6 * requests + 1  # a request's points, and the gauges'
+        for outcome in ("taken", "written"):
+            rows[PointCount].append(PointCount(created=at, value=points, outcome=outcome))
+        rows[SampleCount].append(SampleCount(created=at, value=10, outcome="ok"))
+        busy = rng.lognormvariate(math.log(2 + requests / 3), 0.4)
+        rows[FlushTime].append(FlushTime(created=at, value=round(busy, 2)))
+        rows[FlushLag].append(FlushLag(created=at, value=round(1000 + busy, 2)))
 
     @staticmethod
     def jitter(rng: random.Random, at: dt.datetime) -> dt.datetime:
