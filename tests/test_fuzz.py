@@ -18,6 +18,7 @@ import os
 
 import pytest
 from django.test import override_settings
+from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -189,6 +190,7 @@ def test_add_either_refuses_clearly_and_writes_nothing_or_stores_exactly(buffere
         run[0] += 1
         name, model = case
         before = model.objects.count()
+        called = timezone.now()
         try:
             monitor.get(name).add(value, at=at, **dims)
         except (TypeError, ValueError) as exc:
@@ -203,6 +205,12 @@ def test_add_either_refuses_clearly_and_writes_nothing_or_stores_exactly(buffere
         assert stored.value == value or float(stored.value) == float(value)
         if "plan" in dims and name == "orders":
             assert stored.plan == dims["plan"]
+        # The moment passed, to the microsecond raw rows store (datetimes hold no finer),
+        # whatever its zone; or the moment of the call.
+        if at is None:
+            assert called <= stored.created <= timezone.now()
+        else:
+            assert stored.created == at, (stored.created, at)
 
     with counted(request) as run:
         check()
