@@ -318,7 +318,8 @@ class MonitorRegistry:
         ``"5m"``, ``"1h"``, from 1 second to 366 days. One process of the
         deployment samples each tick (see :mod:`monitoring.sampling`);
         ``function`` runs on a thread of its own for at most ``timeout``
-        seconds (None: no bound, on the calling thread). Without ``function``, return a decorator::
+        seconds (None: no bound, on the calling thread). Without ``function``,
+        return a decorator::
 
             @monitor.sample("pending_orders", every="5m")
             def pending_orders():
