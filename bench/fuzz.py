@@ -6,7 +6,10 @@
 
 Runs tests/test_fuzz.py (``-m heavy``) once per backend in a pytest subprocess
 with ``MONITORING_FUZZ_EXAMPLES`` set: the query fuzz in its two site time
-zones (Europe/Berlin and America/St_Johns) and the ``add()`` fuzz. PostgreSQL
+zones (Europe/Berlin and America/St_Johns) and the ``add()`` fuzz. The query
+fuzz covers every view: the dashboard and its ``part``, the monitors of every
+kind (count, duration, gauge, ``register_model`` table, sampled gauge) in each
+format, ``/monitoring/metrics`` with its token and ``/monitoring/health``. PostgreSQL
 is the server the usual PG* variables name (pytest-django creates and drops
 its test database there). Each backend's run is bounded by ``--timeout``
 seconds: then it gets SIGINT, so the tests report how many examples they had

@@ -315,10 +315,11 @@ class MonitorRegistry:
         """Register a gauge that records what ``function()`` returns, once per ``every``.
 
         ``every`` is seconds, a timedelta or a string such as ``"30s"``,
-        ``"5m"``, ``"1h"``. One process of the deployment samples each tick
-        (see :mod:`monitoring.sampling`); ``function`` runs on a thread of
-        its own for at most ``timeout`` seconds (None: no bound, on the
-        calling thread). Without ``function``, return a decorator::
+        ``"5m"``, ``"1h"``, from 1 second to 366 days. One process of the
+        deployment samples each tick (see :mod:`monitoring.sampling`);
+        ``function`` runs on a thread of its own for at most ``timeout``
+        seconds (None: no bound, on the calling thread). Without ``function``,
+        return a decorator::
 
             @monitor.sample("pending_orders", every="5m")
             def pending_orders():
@@ -330,10 +331,15 @@ class MonitorRegistry:
         ``function`` is not callable, TypeError.
         """
         from monitoring import jobs
-        from monitoring.sampling import SampledMonitor
+        from monitoring.sampling import MAX_EVERY, MIN_EVERY, SampledMonitor
 
         self._check_name(name)
         seconds = jobs.parse_interval(every, f"Monitor {name!r}: every")
+        if not MIN_EVERY <= seconds <= MAX_EVERY:
+            raise ValueError(
+                f"Monitor {name!r}: every must be from {MIN_EVERY:g} second to "
+                f"{MAX_EVERY / 86400:g} days, not {every!r} ({seconds:g} s)."
+            )
         if timeout is not None:
             timeout = jobs.parse_interval(timeout, f"Monitor {name!r}: timeout")
         options = {

@@ -43,6 +43,12 @@ logger = logging.getLogger("monitoring.sampling")
 
 #: Seconds a sampler may run by default before it is given up for the tick.
 DEFAULT_TIMEOUT = 10.0
+#: The shortest and longest ``every`` of a sampled gauge, in seconds. A reading is
+#: unique per whole second of its tick, so ticks under a second would share one and
+#: all but the first be skipped; and a tick is Unix time rounded down to ``every``, so
+#: a tick of centuries would store its readings at 1970-01-01.
+MIN_EVERY = 1.0
+MAX_EVERY = 366 * 86400.0
 
 
 @dataclass(frozen=True)

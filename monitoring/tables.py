@@ -45,6 +45,8 @@ logger = logging.getLogger("monitoring.tables")
 #: The aggregates a table monitor can chart: those whose buckets add up to the
 #: range's total, as the bars and the headline of a count monitor do.
 ADDITIVE = (Count, Sum)
+#: The fields a value may add up: integers (keys too), decimals and floats.
+NUMBERS = (models.IntegerField, models.DecimalField, models.FloatField)
 
 #: Per bucket size: the truncation the database groups by, and whether it is
 #: taken on the site's wall clock (else in UTC, as minute and hour buckets are).
@@ -176,9 +178,17 @@ def make_table_monitor(
             f"headline adds them up, which other aggregates don't allow."
         )
     try:
-        queryset.annotate(_monitoring_value=value).query  # noqa: B018 - resolves the fields
+        resolved = queryset.annotate(_monitoring_value=value).query.annotations
+        output = resolved["_monitoring_value"].output_field
     except (FieldError, FieldDoesNotExist) as exc:
         raise ImproperlyConfigured(f"Monitor {name!r}: value {value!r}: {exc}") from None
+    if not isinstance(output, NUMBERS) or isinstance(output, models.BooleanField):
+        # Django resolves Sum('plan') on a CharField without complaint; the database
+        # refuses it (PostgreSQL: no sum(character varying)) on the chart's first read.
+        raise ImproperlyConfigured(
+            f"Monitor {name!r}: value {value!r} adds up a {type(output).__name__}; "
+            f"Sum() needs a number field of {label} (an integer, decimal or float field)."
+        )
     names = list(dimensions or [])
     if isinstance(dimensions, str):
         raise ImproperlyConfigured(

@@ -21,6 +21,7 @@ KINDS = ["anonymous", "non-staff", "inactive staff", "staff", "superuser", "perm
 #: GET status per requester kind, in the order of KINDS. HEAD answers as GET.
 URLS = {
     "/monitoring/":                         (302, 403, 302, 200, 200, 200, 302, 302),
+    "/monitoring/?part=banner":             (302, 403, 302, 200, 200, 200, 302, 302),
     "/monitoring/user_count/":              (302, 403, 302, 200, 200, 200, 302, 302),
     "/monitoring/user_count/?format=card":  (302, 403, 302, 200, 200, 200, 302, 302),
     "/monitoring/user_count/?format=json":  (401, 403, 401, 200, 200, 200, 401, 401),
@@ -33,12 +34,23 @@ URLS = {
     "/admin/monitoring/annotation/":        (302, 302, 302, 403, 200, 302, 302, 302),
     "/admin/monitoring/alertstate/":        (302, 302, 302, 403, 200, 302, 302, 302),
     "/admin/monitoring/alerttransition/":   (302, 302, 302, 403, 200, 302, 302, 302),
+    # A raw table's read-only admin (monitoring.admin.register_raw): its list, a row, and
+    # the add and delete views nobody may use. {pk} is a row the test adds.
+    "/admin/test_app/monitorusercount/":    (302, 302, 302, 403, 200, 302, 302, 302),
+    "/admin/test_app/monitorusercount/{pk}/change/":
+                                            (302, 302, 302, 403, 200, 302, 302, 302),
+    "/admin/test_app/monitorusercount/{pk}/delete/":
+                                            (302, 302, 302, 403, 403, 302, 302, 302),
+    "/admin/test_app/monitorusercount/add/":
+                                            (302, 302, 302, 403, 403, 302, 302, 302),
 }  # fmt: skip
 
 #: URLs that answer only GET and HEAD, before asking who you are: anything else is 405.
 SAFE_ONLY = {"/monitoring/metrics", "/monitoring/health"}
 #: Django's admin views answer every method as they answer GET (POST runs admin actions).
 ANY_METHOD = {path for path in URLS if path.startswith("/admin/")}
+#: Read-only admin forms: a POST (a save) is refused to those who may view them.
+READ_ONLY_FORMS = {"/admin/test_app/monitorusercount/{pk}/change/"}
 
 METHODS = ["get", "head", "post", "put", "delete", "options"]
 TOKEN = "s3cret-metrics-token"
@@ -53,6 +65,8 @@ def expected(path, kind, method, csrf):
     unsafe = method in ("post", "put", "delete")
     if unsafe and csrf:
         # Django's CSRF protection refuses them before any view, for everybody.
+        return 403
+    if method == "post" and path in READ_ONLY_FORMS and get == 200:
         return 403
     if method in ("get", "head") or path in ANY_METHOD:
         return get
@@ -120,24 +134,25 @@ def assert_no_leak(response, path):
 )
 def test_access_matrix(path, csrf, requesters):
     from monitoring.views import ValueView
-    from test_app.models import MonitorQueueLength
+    from test_app.models import MonitorQueueLength, MonitorUserCount
 
     monitor.unregister("queue_length")
     monitor.register(SECRET_NAME, ValueView.as_view(model=MonitorQueueLength), title=SECRET_TITLE)
     monitor.get(SECRET_NAME).add(SECRET_VALUE)
     monitor.get("user_count").add(SECRET_VALUE)
+    url = path.format(pk=MonitorUserCount.objects.get().pk)
     wrong = []
     # Safe methods don't depend on CSRF checks: the "csrf" run tries only unsafe ones.
     methods = ["post", "put", "delete"] if csrf else METHODS
     for kind in KINDS:
         client = client_for(requesters, kind, csrf)
         for method in methods:
-            response = request(requesters, kind, method, path, csrf, client)
+            response = request(requesters, kind, method, url, csrf, client)
             want = expected(path, kind, method, csrf)
             if response.status_code != want:
                 wrong.append((kind, method.upper(), response.status_code, want))
             if response.status_code != 200:
-                assert_no_leak(response, path)
+                assert_no_leak(response, url)
     assert wrong == [], f"(requester, method, got, expected): {wrong}"
 
 

@@ -1,5 +1,9 @@
 """Hypothesis over every view's query parameters: never a 500; a 400 names the parameter.
 
+The views: the dashboard (its ``part`` too), the page, card, JSON and CSV of a count, a
+duration, a gauge, a chart of an existing table and a sampled gauge, ``/monitoring/metrics``
+(with its token) and ``/monitoring/health``.
+
 Heavy (``-m heavy``): .ci/run runs it on a SQLite file and on PostgreSQL, in two
 site time zones, with MONITORING_FUZZ_EXAMPLES examples each (500 by default;
 bench/fuzz.py sets 10000). With MONITORING_FUZZ_REPORT naming a file, each test
@@ -14,6 +18,7 @@ import os
 
 import pytest
 from django.test import override_settings
+from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -41,9 +46,14 @@ def counted(request):
                 report.write(f"{request.node.nodeid}\t{run[0]}\n")
 
 
-PATHS = ["/monitoring/", "/monitoring/orders/", "/monitoring/request_time/"]
-KNOWN = ["format", "range", "start", "end", "resolution", "split", "top", "plan", "refresh",
-         "cards", "stat"]  # fmt: skip
+TOKEN = "s3cret-fuzz-token"
+# Every view, and a monitor of every kind: a count with a dimension, a duration, a gauge, a
+# chart of an existing table (register_model, with a boolean dimension) and a sampled gauge.
+PATHS = ["/monitoring/", "/monitoring/orders/", "/monitoring/request_time/",
+         "/monitoring/load_average/", "/monitoring/revenue/", "/monitoring/unpaid_orders/",
+         "/monitoring/metrics", "/monitoring/health"]  # fmt: skip
+KNOWN = ["format", "range", "start", "end", "resolution", "split", "top", "plan", "paid",
+         "refresh", "cards", "stat", "part"]  # fmt: skip
 
 moments = st.datetimes(
     min_value=dt.datetime(1, 1, 1), max_value=dt.datetime(9999, 12, 31), timezones=st.timezones()
@@ -64,6 +74,8 @@ values = st.one_of(
             "hour",
             "day",
             "pro",
+            "true",
+            "banner",
             "none",
             "",
             "-1",
@@ -96,10 +108,15 @@ def names_a_parameter(body, params):
 
 @pytest.mark.parametrize("zone", ["Europe/Berlin", "America/St_Johns"])
 def test_query_parameters_never_make_a_500(zone, staff_client, request):
+    from test_app.models import Order
+
     at = dt.datetime(2024, 6, 3, 12, tzinfo=dt.timezone.utc)
     for i in range(5):
         monitor.get("orders").add(i + 1, at=at - dt.timedelta(hours=i), plan="pro")
         monitor.get("request_time").add(10.0 * (i + 1), at=at)
+        monitor.get("load_average").add(0.5 * i, at=at - dt.timedelta(minutes=i))
+        Order.objects.create(placed=at - dt.timedelta(hours=i), total=i + 0.5, paid=i % 2 == 0)
+        monitor.get("unpaid_orders").sample(now=(at - dt.timedelta(minutes=i)).timestamp())
 
     @settings(
         max_examples=EXAMPLES,
@@ -110,12 +127,24 @@ def test_query_parameters_never_make_a_500(zone, staff_client, request):
     @given(path=st.sampled_from(PATHS), params=parameters)
     def check(path, params):
         run[0] += 1
-        response = staff_client.get(path, params)
-        assert response.status_code in (200, 400), (response.status_code, params)
+        response = staff_client.get(path, params, HTTP_AUTHORIZATION=f"Bearer {TOKEN}")
+        # /monitoring/health answers 503 while a check fails: a valid answer too.
+        valid = (200, 400, 503) if path == "/monitoring/health" else (200, 400)
+        assert response.status_code in valid, (response.status_code, path, params)
         if response.status_code == 400:
             assert names_a_parameter(response.content, params), (params, response.content[:300])
+        elif path == "/monitoring/health":
+            assert response.json()["status"] in ("ok", "error"), response.content
+        elif path == "/monitoring/metrics":
+            text = response.content.decode()
+            assert "# TYPE monitoring_revenue_total counter" in text, text[:300]
 
-    with override_settings(TIME_ZONE=zone), counted(request) as run:
+    with (
+        override_settings(
+            TIME_ZONE=zone, MONITORING_METRICS_TOKEN=TOKEN, MONITORING_HEALTH_TOKEN=TOKEN
+        ),
+        counted(request) as run,
+    ):
         check()
 
 
@@ -161,6 +190,7 @@ def test_add_either_refuses_clearly_and_writes_nothing_or_stores_exactly(buffere
         run[0] += 1
         name, model = case
         before = model.objects.count()
+        called = timezone.now()
         try:
             monitor.get(name).add(value, at=at, **dims)
         except (TypeError, ValueError) as exc:
@@ -175,6 +205,12 @@ def test_add_either_refuses_clearly_and_writes_nothing_or_stores_exactly(buffere
         assert stored.value == value or float(stored.value) == float(value)
         if "plan" in dims and name == "orders":
             assert stored.plan == dims["plan"]
+        # The moment passed, to the microsecond raw rows store (datetimes hold no finer),
+        # whatever its zone; or the moment of the call.
+        if at is None:
+            assert called <= stored.created <= timezone.now()
+        else:
+            assert stored.created == at, (stored.created, at)
 
     with counted(request) as run:
         check()

@@ -84,6 +84,13 @@ def test_the_decorator_form_returns_the_function():
     [
         ({"every": "5 minutes"}, ValueError, r"Monitor 'x': every must be seconds"),
         ({"every": 0}, ValueError, r"every must be more than zero"),
+        # A reading a tick: stored to the second, and at a tick that is a time of now.
+        ({"every": 0.001}, ValueError, r"every must be from 1 second to 366 days, not 0\.001"),
+        ({"every": "0.5s"}, ValueError, r"every must be from 1 second to 366 days"),
+        ({"every": 1e12}, ValueError, r"not 1000000000000\.0 \(1e\+12 s\)"),
+        ({"every": 1e20}, ValueError, r"every must be from 1 second to 366 days"),
+        ({"every": "367d"}, ValueError, r"every must be from 1 second to 366 days, not '367d'"),
+        ({"every": dt.timedelta(days=400)}, ValueError, r"every must be from 1 second"),
         ({"every": "5m", "timeout": -1}, ValueError, r"timeout must be more than zero"),
         ({"every": "5m", "function": 3}, TypeError, r"the sampler 3 is not callable"),
     ],
@@ -94,6 +101,13 @@ def test_bad_arguments_are_refused(kwargs, error, message):
         monitor.sample("x", function, **kwargs)
     assert not monitor.is_registered("x")
     assert "sample:x" not in jobs.jobs
+
+
+@pytest.mark.parametrize("every", [1, "1s", "366d", dt.timedelta(days=366)])
+def test_every_from_a_second_to_366_days_is_taken(every):
+    handle = monitor.sample("x", lambda: 1, every=every, timeout=None)
+    now = dt.datetime(2024, 6, 3, 12, 0, 30, tzinfo=dt.timezone.utc).timestamp()
+    assert handle.tick(now).year >= 2023  # a tick of this era, not of 1970
 
 
 def test_names_are_checked_like_any_monitor():

@@ -70,6 +70,8 @@ DATA_PATHS = [
     "/monitoring/user_count/?format=csv",
     "/monitoring/user_count/?format=card",
     "/monitoring/metrics",
+    "/monitoring/health",
+    "/monitoring/?part=banner",
 ]
 PAGE_PATHS = ["/monitoring/", "/monitoring/user_count/"]
 
@@ -88,15 +90,23 @@ def test_every_answer_refuses_framing_and_data_is_never_stored_by_caches(staff_c
 
 
 @pytest.mark.django_db
-@override_settings(MONITORING_METRICS_TOKEN=TOKEN)
-def test_the_metrics_token_is_never_logged(client, caplog):
-    with caplog.at_level(logging.DEBUG):
+@pytest.mark.parametrize(
+    "path, setting",
+    [
+        ("/monitoring/metrics", "MONITORING_METRICS_TOKEN"),
+        ("/monitoring/health", "MONITORING_HEALTH_TOKEN"),
+    ],
+)
+def test_the_metrics_and_health_tokens_are_never_logged(client, caplog, path, setting):
+    with override_settings(**{setting: TOKEN}), caplog.at_level(logging.DEBUG):
         for token in (TOKEN, TOKEN + "x", TOKEN[:-1]):
-            client.get("/monitoring/metrics", headers={"Authorization": f"Bearer {token}"})
+            response = client.get(path, headers={"Authorization": f"Bearer {token}"})
+            assert response.status_code == (200 if token == TOKEN else 401)
     assert caplog.records  # the refusals were logged, without the token
     for record in caplog.records:
         assert TOKEN[:-1] not in record.getMessage()
         assert TOKEN[:-1] not in str(record.args)
+        assert TOKEN[:-1] not in logging.Formatter().format(record)  # traceback included
         request = getattr(record, "request", None)
         if request is not None:
             assert TOKEN[:-1] not in request.get_full_path()

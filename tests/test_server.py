@@ -9,7 +9,7 @@ import signal
 import time
 
 import pytest
-from django.db.models import Sum
+from django.db.models import Count, Sum
 
 from monitoring.models import Rollup
 from test_app.models import MonitorOrderCount, MonitorUserCount
@@ -40,18 +40,49 @@ def assert_exact(name, model, expected):
     assert rollups == {"minute": expected, "hour": expected, "day": expected}
 
 
+def staff_cookie():
+    """Log a staff user in; return the Cookie header of its session (in the test database)."""
+    from django.contrib.auth import get_user_model
+    from django.db.models.signals import post_save
+    from django.test import Client
+    from factory.django import mute_signals
+
+    client = Client()
+    with mute_signals(post_save):  # test_app's user_count counts new users: not this one
+        user = get_user_model().objects.create_user("load-staff", is_staff=True)
+    client.force_login(user)
+    return {"Cookie": f"sessionid={client.cookies['sessionid'].value}"}
+
+
+ADD, ORDER = "/load/add/", "/load/order/?plan=pro"
+POLLS = ["/monitoring/user_count/?format=json", "/monitoring/orders/?format=json"]
+
+
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_two_gunicorn_workers_for_20_seconds_store_exactly_the_successful_requests(backend):
+    from monitoring.contrib.requests.models import RequestCount
+
+    cookie = staff_cookie()
+    # As bench/load.py sends it, smaller: adds with and without a dimension, and staff
+    # polling the JSON of both monitors meanwhile (monitoring's own URLs: not counted).
+    paths = [ADD, ORDER, ADD, ORDER, POLLS[0], ADD, ORDER, ADD, ORDER, POLLS[1]]
     server = Server.gunicorn(2, worker_env())
     try:
-        load = drive(server, ["/load/add/", "/load/order/?plan=pro", "/load/add/"], 20)
+        load = drive(server, paths, 20, headers={poll: cookie for poll in POLLS})
     finally:
         status = server.stop()
     assert status == 0, server.stderr
     assert load.failures == []
-    assert load.count("/load/add/") > 500
-    assert_exact("user_count", MonitorUserCount, load.count("/load/add/"))
-    assert_exact("orders", MonitorOrderCount, load.count("/load/order/?plan=pro"))
+    assert load.count(ADD) > 500
+    assert load.count(POLLS[0]) > 20 and load.count(POLLS[1]) > 20
+    assert_exact("user_count", MonitorUserCount, load.count(ADD))
+    assert_exact("orders", MonitorOrderCount, load.count(ORDER))
+    # The built-in request monitor: one 2xx row per answered add or order, nothing else.
+    answered = load.count(ADD) + load.count(ORDER)
+    assert dict(
+        RequestCount.objects.values_list("status_class").annotate(n=Count("pk")).order_by()
+    ) == {"2xx": answered}
+    assert_exact("requests", RequestCount, answered)
     assert "lost" not in server.stderr and "dropped" not in server.stderr, server.stderr
 
 

@@ -18,7 +18,7 @@ from django.core.checks import run_checks
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
 from django.db import connection
-from django.db.models import Avg, Count, Q, Sum
+from django.db.models import Avg, Count, F, Q, Sum
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -296,6 +296,15 @@ def test_add_on_a_table_monitor_says_what_to_do_instead(orders_table):
         (("x", Order), {"date_field": "placed", "value": Avg("total")}, "Count\\(\\) or Sum\\(\\)"),
         (("x", Order), {"date_field": "placed", "value": "total"}, "Count\\(\\) or Sum\\(\\)"),
         (("x", Order), {"date_field": "placed", "value": Sum("price")}, "Sum\\(F\\(price\\)\\)"),
+        # The database would refuse these on the chart's first read (SUM(varchar)).
+        (
+            ("x", Order),
+            {"date_field": "placed", "value": Sum("plan")},
+            "Sum\\(F\\(plan\\)\\) adds up a CharField; Sum\\(\\) needs a number field of "
+            "test_app.Order",
+        ),
+        (("x", Order), {"date_field": "placed", "value": Sum("placed")}, "adds up a DateTimeField"),
+        (("x", Order), {"date_field": "placed", "value": Sum("paid")}, "adds up a BooleanField"),
         (("x", Order), {"date_field": "placed", "dimensions": "plan"}, "like \\['plan'\\]"),
         (("x", Order), {"date_field": "placed", "dimensions": ["tier"]}, "no column 'tier'"),
         (("x", Order), {"date_field": "placed", "dimensions": ["plan", "plan"]}, "listed twice"),
@@ -311,6 +320,21 @@ def test_register_model_refuses_bad_definitions(args, kwargs, message):
     with pytest.raises(error, match=message):
         monitor.register_model(*args, **kwargs)
     assert not monitor.is_registered("x")
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [(Sum("pk"), None), (Sum(F("total") * 2), 29.0), (Sum(F("total"), filter=Q(paid=True)), 10.25)],
+    ids=["integer key", "decimal expression", "filtered decimal"],
+)
+def test_sums_of_number_fields_are_taken_and_read(value, expected, freeze_now):
+    freeze_now(dt.datetime(2024, 6, 10, tzinfo=UTC))
+    monitor.register_model("x", Order, date_field="placed", value=value)
+    t0 = dt.datetime(2024, 6, 3, 12, tzinfo=UTC)
+    first = Order.objects.create(placed=t0, total=Decimal("10.25"))
+    second = Order.objects.create(placed=t0, total=Decimal("4.25"), paid=False)
+    series = get_series("x", start=t0, end=t0 + dt.timedelta(hours=1), resolution="hour")
+    assert series.summary == (first.pk + second.pk if expected is None else expected)
 
 
 def test_abstract_model_is_refused():

@@ -296,6 +296,29 @@ def test_dashboard_falls_back_to_the_default_range(staff_client, query):
     assert 'data-refresh="0"' in content
 
 
+@pytest.mark.parametrize("part", ["nope", "Banner", "banner ", "cards", "\x00", "<script>"])
+def test_an_unknown_dashboard_part_is_a_400_naming_the_parameter(staff_client, part):
+    data = staff_client.get("/monitoring/", {"part": part}, HTTP_ACCEPT="application/json")
+    assert data.status_code == 400
+    assert data["Content-Type"] == "application/json"
+    assert data.json() == {
+        "error": "Unknown part: the part parameter accepts banner.",
+        "parameter": "part",
+        "allowed": ["banner"],
+    }
+    for headers in [{"HTTP_ACCEPT": "text/html"}, {"HTTP_X_REQUESTED_WITH": "XMLHttpRequest"}]:
+        page = staff_client.get("/monitoring/", {"part": part}, **headers)
+        assert page.status_code == 400
+        assert page["Content-Type"] == "text/plain; charset=utf-8"
+        assert page.content.decode() == "Unknown part: the part parameter accepts banner."
+
+
+def test_an_empty_dashboard_part_is_the_whole_dashboard(staff_client):
+    response = staff_client.get("/monitoring/", {"part": ""})
+    assert response.status_code == 200
+    assert "monitoring-card" in response.content.decode()
+
+
 @override_settings(MONITORING_DEFAULT_RANGE="24h")
 def test_dashboard_default_range_follows_the_setting(staff_client):
     assert 'data-range="24h"' in staff_client.get("/monitoring/").content.decode()

@@ -6,11 +6,12 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.generic import TemplateView
 
@@ -21,9 +22,12 @@ from monitoring.register import Monitor, monitor
 from monitoring.views.access import StaffRequiredMixin
 from monitoring.views.data import script_messages
 from monitoring.views.layout import base_context, card_id
-from monitoring.views.monitors import card_fragment
+from monitoring.views.monitors import card_fragment, requested_format
 
 __all__ = ["DashboardCard", "DashboardView"]
+
+#: The parts of the dashboard ``?part=`` can ask for alone.
+PARTS = ["banner"]
 
 
 @dataclass
@@ -49,7 +53,7 @@ class DashboardView(StaffRequiredMixin, TemplateView):
     ``?range=`` and ``?refresh=`` (seconds) set the page's range and
     auto-refresh, so a view of the dashboard can be shared by its URL.
     ``?part=banner`` answers the banner of firing alerts alone, for
-    auto-refresh.
+    auto-refresh; any other non-empty ``part`` is a 400 naming the parameter.
     """
 
     template_name = "monitoring/dashboard.html"
@@ -60,10 +64,27 @@ class DashboardView(StaffRequiredMixin, TemplateView):
     first_cards: int = 1
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if request.GET.get("part") == "banner":
+        part = request.GET.get("part", "")
+        if part == "banner":
             # What auto-refresh asks for besides the cards: the banner alone, not the page.
             return render(request, "monitoring/banner.html", {"firing": firing()})
+        if part:
+            # A misspelt part would otherwise get the whole page, and a script would
+            # put it where the part goes.
+            return self.bad_part(request)
         return super().get(request, *args, **kwargs)
+
+    def bad_part(self, request: HttpRequest) -> HttpResponse:
+        """Answer an unknown ``?part=``: JSON for data clients, plain text for the others."""
+        message = _("Unknown part: the part parameter accepts %(parts)s.") % {
+            "parts": ", ".join(PARTS)
+        }
+        if requested_format(request) == "json":
+            return JsonResponse(
+                {"error": message, "parameter": "part", "allowed": PARTS}, status=400
+            )
+        # Plain text: the value asked for is not echoed, and nothing in it is markup.
+        return HttpResponse(message, status=400, content_type="text/plain; charset=utf-8")
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
