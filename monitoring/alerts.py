@@ -373,6 +373,8 @@ def _evaluate_rule(rule: Rule, now: dt.datetime) -> AlertTransition | None:
     state, _created = AlertState.objects.using(alias).get_or_create(
         rule=rule.name, defaults={"state": AlertState.OK, "since": stored}
     )
+    # Between this read and the compare-and-set below another process may move the
+    # state; tests/alerts_worker.py holds both processes in _next_state to prove it.
     new = _next_state(rule, state, value, now)
     states = AlertState.objects.using(alias)
     if new == state.state:
@@ -461,13 +463,9 @@ def deliver(now: dt.datetime | None = None) -> int:
     from monitoring.register import monitor
 
     now = to_utc(now if now is not None else timezone.now())
-    alias = conf.DATABASE
-    retry = to_db(now - dt.timedelta(seconds=_interval() / 2))
-    rows = AlertTransition.objects.using(alias)
-    unsent = rows.filter(notify=True, emailed=None, at__gte=to_db(now - RETRY_FOR))
-    unsent = unsent.filter(Q(claimed=None) | Q(claimed__lte=retry)).order_by("at", "id")
+    rows = AlertTransition.objects.using(conf.DATABASE)
     sent = 0
-    for transition in unsent:
+    for transition in _unsent(now):
         claim = rows.filter(pk=transition.pk, emailed=None, claimed=transition.claimed)
         if not claim.update(claimed=to_db(now), attempts=transition.attempts + 1):
             continue  # another process took it
@@ -485,6 +483,20 @@ def deliver(now: dt.datetime | None = None) -> int:
         rows.filter(pk=transition.pk).update(emailed=to_db(now), error="")
         sent += 1
     return sent
+
+
+def _unsent(now: dt.datetime) -> list[AlertTransition]:
+    """Return the transitions to email that no process has a live claim on, oldest first.
+
+    Its own function so that the two-process test (tests/alerts_worker.py)
+    can hold both processes between this read and their claims.
+    """
+    from monitoring.models import AlertTransition
+
+    retry = to_db(now - dt.timedelta(seconds=_interval() / 2))
+    rows = AlertTransition.objects.using(conf.DATABASE)
+    unsent = rows.filter(notify=True, emailed=None, at__gte=to_db(now - RETRY_FOR))
+    return list(unsent.filter(Q(claimed=None) | Q(claimed__lte=retry)).order_by("at", "id"))
 
 
 #: The name of the evaluation's job (and lease) in :mod:`monitoring.jobs`.
