@@ -34,6 +34,8 @@ from django.db.models import Q
 from django.dispatch import Signal
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext, pgettext_lazy
 
 from monitoring.buckets import site_timezone, to_db, to_utc
 from monitoring.conf import conf
@@ -71,6 +73,25 @@ ALL_STATS = ("sum", "count", "avg", "min", "max", "last", "p50", "p95", "p99")
 
 #: The stat a rule watches when it names none: the headline number of the kind.
 DEFAULT_STATS = {"count": "sum", "value": "last", "duration": "p95"}
+
+#: The states' words, marked for makemessages: pages show a stored state with
+#: ``{% translate state context "alert state" %}``. Emails, log records and the
+#: JSON keep the stored English words.
+STATE_WORDS = (
+    pgettext_lazy("alert state", "ok"),
+    pgettext_lazy("alert state", "pending"),
+    pgettext_lazy("alert state", "firing"),
+)
+
+#: The stats in a rule's summary on a page; percentiles read the same in every language.
+STAT_LABELS = {
+    "sum": pgettext_lazy("alert stat", "sum"),
+    "count": pgettext_lazy("alert stat", "count"),
+    "avg": pgettext_lazy("alert stat", "avg"),
+    "min": pgettext_lazy("alert stat", "min"),
+    "max": pgettext_lazy("alert stat", "max"),
+    "last": pgettext_lazy("alert stat", "last"),
+}
 
 #: Transitions older than this are no longer emailed, however often the email failed.
 RETRY_FOR = dt.timedelta(days=1)
@@ -219,13 +240,51 @@ class Rule:
         return f"below {format_value(self.below)}"
 
     def summary(self) -> str:
-        """Return what the rule watches: "request_time p95 over 5m above 500"."""
-        filters = "".join(f" {name}={value!r}" for name, value in sorted(self.filters.items()))
+        """Return what the rule watches: "request_time p95 over 5m above 500".
+
+        In English whatever the active language, like :meth:`threshold`: log
+        records, emails, the stored transitions and the command's output use
+        them. Pages show :meth:`summary_text`.
+        """
         wait = f" for {_format_duration(self.for_)}" if self.for_ else ""
         return (
-            f"{self.monitor}{filters} {self.stat or 'default stat'} over "
+            f"{self.monitor}{self._filters_text()} {self.stat or 'default stat'} over "
             f"{_format_duration(self.window)} {self.threshold()}{wait}"
         )
+
+    def _filters_text(self) -> str:
+        # Dimension names and values are the code's own: the same in every language.
+        return "".join(f" {name}={value!r}" for name, value in sorted(self.filters.items()))
+
+    def threshold_text(self) -> str:
+        """Return :meth:`threshold` in the active language, its numbers formatted for it."""
+        from monitoring.views.text import format_number
+
+        if self.above is not None and self.below is not None:
+            return _("below %(low)s or above %(high)s") % {
+                "low": format_number(self.below),
+                "high": format_number(self.above),
+            }
+        if self.above is not None:
+            return _("above %(value)s") % {"value": format_number(self.above)}
+        return _("below %(value)s") % {"value": format_number(self.below)}
+
+    def summary_text(self) -> str:
+        """Return :meth:`summary` in the active language, for pages."""
+        stat = self.stat or _("default stat")
+        values = {
+            "monitor": self.monitor,
+            "filters": self._filters_text(),
+            "stat": STAT_LABELS.get(stat, stat),
+            "window": _duration_text(self.window),
+            "threshold": self.threshold_text(),
+        }
+        if not self.for_:
+            return _("%(monitor)s%(filters)s %(stat)s over %(window)s %(threshold)s") % values
+        return _("%(monitor)s%(filters)s %(stat)s over %(window)s %(threshold)s for %(wait)s") % {
+            **values,
+            "wait": _duration_text(self.for_),
+        }
 
     def breached(self, value: float | None) -> bool:
         """Return True if ``value`` is across the rule's line; None never is."""
@@ -280,6 +339,22 @@ def _format_duration(duration: dt.timedelta) -> str:
     return f"{seconds:g}s"
 
 
+def _duration_text(duration: dt.timedelta) -> str:
+    """Return ``duration`` as :func:`_format_duration` does, in the active language."""
+    from monitoring.views.text import format_number
+
+    seconds = duration.total_seconds()
+    units = {
+        "d": pgettext("duration in days", "%(n)sd"),
+        "h": pgettext("duration in hours", "%(n)sh"),
+        "m": pgettext("duration in minutes", "%(n)sm"),
+    }
+    for unit in ("d", "h", "m"):
+        if seconds >= _UNITS[unit] and seconds % _UNITS[unit] == 0:
+            return units[unit] % {"n": format_number(int(seconds // _UNITS[unit]))}
+    return pgettext("duration in seconds", "%(n)ss") % {"n": format_number(seconds)}
+
+
 # -- state -----------------------------------------------------------------------
 
 
@@ -315,7 +390,9 @@ def firing(rules: Iterable[Rule] | None = None) -> list[tuple[Rule, AlertState]]
 def for_monitor(name: str) -> list[dict[str, Any]]:
     """Return the rules that watch the monitor ``name`` with their state, JSON-ready.
 
-    Charts draw each rule's line and show a badge while one fires.
+    Charts draw each rule's line and show a badge while one fires. The
+    ``threshold`` and ``summary`` texts are for people, in the active
+    language; ``state`` is the stored word (ok, pending or firing).
     """
     from monitoring.register import monitor
 
@@ -327,8 +404,8 @@ def for_monitor(name: str) -> list[dict[str, Any]]:
             "stat": rule.stat,
             "above": rule.above,
             "below": rule.below,
-            "threshold": rule.threshold(),
-            "summary": rule.summary(),
+            "threshold": rule.threshold_text(),
+            "summary": rule.summary_text(),
             "critical": rule.critical,
             "state": stored[rule.name].state if rule.name in stored else "ok",
         }

@@ -46,6 +46,38 @@ def test_alert_registers_a_rule_by_name():
     assert rule.summary() == "request_time p95 over 5m above 500 for 5m"
 
 
+@pytest.mark.parametrize(
+    ("rule", "english", "german"),
+    [
+        (
+            Rule("request_time", stat="p95", above=500, for_="90s"),
+            "request_time p95 over 5m above 500 for 90s",
+            "request_time: p95 der letzten 5 Min. über 500, 90 Sek. lang",
+        ),
+        (
+            Rule("queue_length", stat="avg", below=0.5, above=1500, window="1d"),
+            "queue_length avg over 1d below 0.5 or above 1,500",
+            "queue_length: Mittelwert der letzten 1 Tg. unter 0,5 oder über 1.500",
+        ),
+        (
+            Rule("orders", below=1, window="6h", filters={"plan": "pro"}),
+            "orders plan='pro' sum over 6h below 1",
+            "orders plan='pro': Summe der letzten 6 Std. unter 1",
+        ),
+    ],
+)
+def test_a_rule_s_text_for_pages_follows_the_language(rule, english, german):
+    from django.utils import translation
+
+    monitor.alert("watch", rule)
+    with translation.override("en"):
+        assert rule.summary_text() == english
+    with translation.override("de"):
+        assert rule.summary_text() == german
+        # Emails and log records stay English, with plain numbers.
+        assert rule.summary() == english.replace("1,500", "1500")
+
+
 def test_a_rule_registered_after_ready_is_evaluated_by_the_alerts_job(settings):
     from monitoring import jobs
 
@@ -621,7 +653,7 @@ def test_the_dashboard_answers_its_banner_alone_for_auto_refresh(staff_client):
     text = response.content.decode()
     assert response.status_code == 200
     assert text.startswith('<div class="monitoring-banner-slot">')
-    assert 'data-rule="busy"' in text and "(value 12.0)" in text
+    assert 'data-rule="busy"' in text and "(value 12)" in text
     assert "monitoring-card" not in text and "<html" not in text
     AlertState.objects.filter(rule="busy").update(state="ok")
     assert staff_client.get(url).content.decode().strip() == (
