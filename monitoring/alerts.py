@@ -25,6 +25,7 @@ import datetime as dt
 import logging
 import math
 import numbers
+import time
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -95,6 +96,13 @@ STAT_LABELS = {
 
 #: Transitions older than this are no longer emailed, however often the email failed.
 RETRY_FOR = dt.timedelta(days=1)
+
+#: How long a process's claim on the email it sends lasts. Django's email backends
+#: wait for the mail server without end by default (``EMAIL_TIMEOUT`` is None): a
+#: send that outlasted a claim would let the next evaluation send the email again.
+#: Only a process that died while sending (or a send hung longer than this) lets
+#: another one take the email over; give the email backend a timeout well under it.
+CLAIM_FOR = dt.timedelta(minutes=15)
 
 #: How many of the window's recent bucket values an alert email lists.
 EMAIL_VALUES = 15
@@ -532,20 +540,26 @@ def deliver(now: dt.datetime | None = None) -> int:
     """Email the transitions still unsent, oldest first; return how many were sent.
 
     Each email is claimed by a compare-and-set on its transition, so that
-    one process sends it; a claim lasts half an evaluation interval, after
-    which a failed email is tried again. Transitions older than a day are
-    no longer tried.
+    one process sends it. A claim lasts :data:`CLAIM_FOR`, longer than a
+    send should ever take, so that no other process sends the same email
+    while one is still sending it; a failed send shortens its claim to half
+    an evaluation interval, so that the next evaluation tries again.
+    Transitions older than a day are no longer tried.
     """
     from monitoring.models import AlertTransition
     from monitoring.register import monitor
 
     now = to_utc(now if now is not None else timezone.now())
+    started = time.monotonic()
     rows = AlertTransition.objects.using(conf.DATABASE)
     sent = 0
     for transition in _unsent(now):
+        # Sends before this one took time: the claim starts when it is taken.
+        stamp = to_db(now + dt.timedelta(seconds=time.monotonic() - started))
         claim = rows.filter(pk=transition.pk, emailed=None, claimed=transition.claimed)
-        if not claim.update(claimed=to_db(now), attempts=transition.attempts + 1):
+        if not claim.update(claimed=stamp, attempts=transition.attempts + 1):
             continue  # another process took it
+        mine = rows.filter(pk=transition.pk, claimed=stamp)
         rule = monitor.alerts.get(transition.rule)
         try:
             _send_email(rule, transition, now)
@@ -555,9 +569,19 @@ def deliver(now: dt.datetime | None = None) -> int:
                 transition.rule,
                 transition.kind,
             )
-            rows.filter(pk=transition.pk).update(error=f"{type(exc).__name__}: {exc}")
+            retry = stamp - CLAIM_FOR + dt.timedelta(seconds=_interval() / 2)
+            mine.update(claimed=retry, error=f"{type(exc).__name__}: {exc}")
             continue
-        rows.filter(pk=transition.pk).update(emailed=to_db(now), error="")
+        if not mine.update(emailed=to_db(now), error=""):
+            logger.warning(
+                "The email of alert %r (%s) took longer to send than its claim lasts (%s), and "
+                "another process may have sent it too: give the email backend a timeout "
+                "(EMAIL_TIMEOUT) well under that.",
+                transition.rule,
+                transition.kind,
+                _format_duration(CLAIM_FOR),
+            )
+            rows.filter(pk=transition.pk, emailed=None).update(emailed=to_db(now), error="")
         sent += 1
     return sent
 
@@ -570,10 +594,10 @@ def _unsent(now: dt.datetime) -> list[AlertTransition]:
     """
     from monitoring.models import AlertTransition
 
-    retry = to_db(now - dt.timedelta(seconds=_interval() / 2))
     rows = AlertTransition.objects.using(conf.DATABASE)
     unsent = rows.filter(notify=True, emailed=None, at__gte=to_db(now - RETRY_FOR))
-    return list(unsent.filter(Q(claimed=None) | Q(claimed__lte=retry)).order_by("at", "id"))
+    expired = Q(claimed__lte=to_db(now - CLAIM_FOR))
+    return list(unsent.filter(Q(claimed=None) | expired).order_by("at", "id"))
 
 
 #: The name of the evaluation's job (and lease) in :mod:`monitoring.jobs`.
