@@ -25,6 +25,7 @@ import datetime as dt
 import logging
 import math
 import numbers
+import time
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -34,6 +35,8 @@ from django.db.models import Q
 from django.dispatch import Signal
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext, pgettext_lazy
 
 from monitoring.buckets import site_timezone, to_db, to_utc
 from monitoring.conf import conf
@@ -72,8 +75,34 @@ ALL_STATS = ("sum", "count", "avg", "min", "max", "last", "p50", "p95", "p99")
 #: The stat a rule watches when it names none: the headline number of the kind.
 DEFAULT_STATS = {"count": "sum", "value": "last", "duration": "p95"}
 
+#: The states' words, marked for makemessages: pages show a stored state with
+#: ``{% translate state context "alert state" %}``. Emails, log records and the
+#: JSON keep the stored English words.
+STATE_WORDS = (
+    pgettext_lazy("alert state", "ok"),
+    pgettext_lazy("alert state", "pending"),
+    pgettext_lazy("alert state", "firing"),
+)
+
+#: The stats in a rule's summary on a page; percentiles read the same in every language.
+STAT_LABELS = {
+    "sum": pgettext_lazy("alert stat", "sum"),
+    "count": pgettext_lazy("alert stat", "count"),
+    "avg": pgettext_lazy("alert stat", "avg"),
+    "min": pgettext_lazy("alert stat", "min"),
+    "max": pgettext_lazy("alert stat", "max"),
+    "last": pgettext_lazy("alert stat", "last"),
+}
+
 #: Transitions older than this are no longer emailed, however often the email failed.
 RETRY_FOR = dt.timedelta(days=1)
+
+#: How long a process's claim on the email it sends lasts. Django's email backends
+#: wait for the mail server without end by default (``EMAIL_TIMEOUT`` is None): a
+#: send that outlasted a claim would let the next evaluation send the email again.
+#: Only a process that died while sending (or a send hung longer than this) lets
+#: another one take the email over; give the email backend a timeout well under it.
+CLAIM_FOR = dt.timedelta(minutes=15)
 
 #: How many of the window's recent bucket values an alert email lists.
 EMAIL_VALUES = 15
@@ -219,13 +248,51 @@ class Rule:
         return f"below {format_value(self.below)}"
 
     def summary(self) -> str:
-        """Return what the rule watches: "request_time p95 over 5m above 500"."""
-        filters = "".join(f" {name}={value!r}" for name, value in sorted(self.filters.items()))
+        """Return what the rule watches: "request_time p95 over 5m above 500".
+
+        In English whatever the active language, like :meth:`threshold`: log
+        records, emails, the stored transitions and the command's output use
+        them. Pages show :meth:`summary_text`.
+        """
         wait = f" for {_format_duration(self.for_)}" if self.for_ else ""
         return (
-            f"{self.monitor}{filters} {self.stat or 'default stat'} over "
+            f"{self.monitor}{self._filters_text()} {self.stat or 'default stat'} over "
             f"{_format_duration(self.window)} {self.threshold()}{wait}"
         )
+
+    def _filters_text(self) -> str:
+        # Dimension names and values are the code's own: the same in every language.
+        return "".join(f" {name}={value!r}" for name, value in sorted(self.filters.items()))
+
+    def threshold_text(self) -> str:
+        """Return :meth:`threshold` in the active language, its numbers formatted for it."""
+        from monitoring.views.text import format_number
+
+        if self.above is not None and self.below is not None:
+            return _("below %(low)s or above %(high)s") % {
+                "low": format_number(self.below),
+                "high": format_number(self.above),
+            }
+        if self.above is not None:
+            return _("above %(value)s") % {"value": format_number(self.above)}
+        return _("below %(value)s") % {"value": format_number(self.below)}
+
+    def summary_text(self) -> str:
+        """Return :meth:`summary` in the active language, for pages."""
+        stat = self.stat or _("default stat")
+        values = {
+            "monitor": self.monitor,
+            "filters": self._filters_text(),
+            "stat": STAT_LABELS.get(stat, stat),
+            "window": _duration_text(self.window),
+            "threshold": self.threshold_text(),
+        }
+        if not self.for_:
+            return _("%(monitor)s%(filters)s %(stat)s over %(window)s %(threshold)s") % values
+        return _("%(monitor)s%(filters)s %(stat)s over %(window)s %(threshold)s for %(wait)s") % {
+            **values,
+            "wait": _duration_text(self.for_),
+        }
 
     def breached(self, value: float | None) -> bool:
         """Return True if ``value`` is across the rule's line; None never is."""
@@ -280,6 +347,22 @@ def _format_duration(duration: dt.timedelta) -> str:
     return f"{seconds:g}s"
 
 
+def _duration_text(duration: dt.timedelta) -> str:
+    """Return ``duration`` as :func:`_format_duration` does, in the active language."""
+    from monitoring.views.text import format_number
+
+    seconds = duration.total_seconds()
+    units = {
+        "d": pgettext("duration in days", "%(n)sd"),
+        "h": pgettext("duration in hours", "%(n)sh"),
+        "m": pgettext("duration in minutes", "%(n)sm"),
+    }
+    for unit in ("d", "h", "m"):
+        if seconds >= _UNITS[unit] and seconds % _UNITS[unit] == 0:
+            return units[unit] % {"n": format_number(int(seconds // _UNITS[unit]))}
+    return pgettext("duration in seconds", "%(n)ss") % {"n": format_number(seconds)}
+
+
 # -- state -----------------------------------------------------------------------
 
 
@@ -315,7 +398,9 @@ def firing(rules: Iterable[Rule] | None = None) -> list[tuple[Rule, AlertState]]
 def for_monitor(name: str) -> list[dict[str, Any]]:
     """Return the rules that watch the monitor ``name`` with their state, JSON-ready.
 
-    Charts draw each rule's line and show a badge while one fires.
+    Charts draw each rule's line and show a badge while one fires. The
+    ``threshold`` and ``summary`` texts are for people, in the active
+    language; ``state`` is the stored word (ok, pending or firing).
     """
     from monitoring.register import monitor
 
@@ -327,8 +412,8 @@ def for_monitor(name: str) -> list[dict[str, Any]]:
             "stat": rule.stat,
             "above": rule.above,
             "below": rule.below,
-            "threshold": rule.threshold(),
-            "summary": rule.summary(),
+            "threshold": rule.threshold_text(),
+            "summary": rule.summary_text(),
             "critical": rule.critical,
             "state": stored[rule.name].state if rule.name in stored else "ok",
         }
@@ -373,6 +458,8 @@ def _evaluate_rule(rule: Rule, now: dt.datetime) -> AlertTransition | None:
     state, _created = AlertState.objects.using(alias).get_or_create(
         rule=rule.name, defaults={"state": AlertState.OK, "since": stored}
     )
+    # Between this read and the compare-and-set below another process may move the
+    # state; tests/alerts_worker.py holds both processes in _next_state to prove it.
     new = _next_state(rule, state, value, now)
     states = AlertState.objects.using(alias)
     if new == state.state:
@@ -453,24 +540,26 @@ def deliver(now: dt.datetime | None = None) -> int:
     """Email the transitions still unsent, oldest first; return how many were sent.
 
     Each email is claimed by a compare-and-set on its transition, so that
-    one process sends it; a claim lasts half an evaluation interval, after
-    which a failed email is tried again. Transitions older than a day are
-    no longer tried.
+    one process sends it. A claim lasts :data:`CLAIM_FOR`, longer than a
+    send should ever take, so that no other process sends the same email
+    while one is still sending it; a failed send shortens its claim to half
+    an evaluation interval, so that the next evaluation tries again.
+    Transitions older than a day are no longer tried.
     """
     from monitoring.models import AlertTransition
     from monitoring.register import monitor
 
     now = to_utc(now if now is not None else timezone.now())
-    alias = conf.DATABASE
-    retry = to_db(now - dt.timedelta(seconds=_interval() / 2))
-    rows = AlertTransition.objects.using(alias)
-    unsent = rows.filter(notify=True, emailed=None, at__gte=to_db(now - RETRY_FOR))
-    unsent = unsent.filter(Q(claimed=None) | Q(claimed__lte=retry)).order_by("at", "id")
+    started = time.monotonic()
+    rows = AlertTransition.objects.using(conf.DATABASE)
     sent = 0
-    for transition in unsent:
+    for transition in _unsent(now):
+        # Sends before this one took time: the claim starts when it is taken.
+        stamp = to_db(now + dt.timedelta(seconds=time.monotonic() - started))
         claim = rows.filter(pk=transition.pk, emailed=None, claimed=transition.claimed)
-        if not claim.update(claimed=to_db(now), attempts=transition.attempts + 1):
+        if not claim.update(claimed=stamp, attempts=transition.attempts + 1):
             continue  # another process took it
+        mine = rows.filter(pk=transition.pk, claimed=stamp)
         rule = monitor.alerts.get(transition.rule)
         try:
             _send_email(rule, transition, now)
@@ -480,11 +569,35 @@ def deliver(now: dt.datetime | None = None) -> int:
                 transition.rule,
                 transition.kind,
             )
-            rows.filter(pk=transition.pk).update(error=f"{type(exc).__name__}: {exc}")
+            retry = stamp - CLAIM_FOR + dt.timedelta(seconds=_interval() / 2)
+            mine.update(claimed=retry, error=f"{type(exc).__name__}: {exc}")
             continue
-        rows.filter(pk=transition.pk).update(emailed=to_db(now), error="")
+        if not mine.update(emailed=to_db(now), error=""):
+            logger.warning(
+                "The email of alert %r (%s) took longer to send than its claim lasts (%s), and "
+                "another process may have sent it too: give the email backend a timeout "
+                "(EMAIL_TIMEOUT) well under that.",
+                transition.rule,
+                transition.kind,
+                _format_duration(CLAIM_FOR),
+            )
+            rows.filter(pk=transition.pk, emailed=None).update(emailed=to_db(now), error="")
         sent += 1
     return sent
+
+
+def _unsent(now: dt.datetime) -> list[AlertTransition]:
+    """Return the transitions to email that no process has a live claim on, oldest first.
+
+    Its own function so that the two-process test (tests/alerts_worker.py)
+    can hold both processes between this read and their claims.
+    """
+    from monitoring.models import AlertTransition
+
+    rows = AlertTransition.objects.using(conf.DATABASE)
+    unsent = rows.filter(notify=True, emailed=None, at__gte=to_db(now - RETRY_FOR))
+    expired = Q(claimed__lte=to_db(now - CLAIM_FOR))
+    return list(unsent.filter(Q(claimed=None) | expired).order_by("at", "id"))
 
 
 #: The name of the evaluation's job (and lease) in :mod:`monitoring.jobs`.

@@ -46,6 +46,38 @@ def test_alert_registers_a_rule_by_name():
     assert rule.summary() == "request_time p95 over 5m above 500 for 5m"
 
 
+@pytest.mark.parametrize(
+    ("rule", "english", "german"),
+    [
+        (
+            Rule("request_time", stat="p95", above=500, for_="90s"),
+            "request_time p95 over 5m above 500 for 90s",
+            "request_time: p95 der letzten 5 Min. über 500, 90 Sek. lang",
+        ),
+        (
+            Rule("queue_length", stat="avg", below=0.5, above=1500, window="1d"),
+            "queue_length avg over 1d below 0.5 or above 1,500",
+            "queue_length: Mittelwert der letzten 1 Tg. unter 0,5 oder über 1.500",
+        ),
+        (
+            Rule("orders", below=1, window="6h", filters={"plan": "pro"}),
+            "orders plan='pro' sum over 6h below 1",
+            "orders plan='pro': Summe der letzten 6 Std. unter 1",
+        ),
+    ],
+)
+def test_a_rule_s_text_for_pages_follows_the_language(rule, english, german):
+    from django.utils import translation
+
+    monitor.alert("watch", rule)
+    with translation.override("en"):
+        assert rule.summary_text() == english
+    with translation.override("de"):
+        assert rule.summary_text() == german
+        # Emails and log records stay English, with plain numbers.
+        assert rule.summary() == english.replace("1,500", "1500")
+
+
 def test_a_rule_registered_after_ready_is_evaluated_by_the_alerts_job(settings):
     from monitoring import jobs
 
@@ -444,6 +476,63 @@ def test_a_failing_email_is_retried_next_interval_and_evaluation_goes_on(data, c
     assert len(mail.outbox) == 2
 
 
+class SlowBackend:
+    """A mail server so slow that later evaluations deliver while it is still sending."""
+
+    sent: list = []
+    #: The times of the deliveries that run during the next send, and what each sent.
+    during: list = []
+    nested: list = []
+
+    def __init__(self, **kwargs):
+        pass
+
+    def send_messages(self, messages):
+        SlowBackend.sent += [message.subject for message in messages]
+        while SlowBackend.during:
+            SlowBackend.nested.append(deliver(SlowBackend.during.pop(0)))
+        return len(messages)
+
+
+@pytest.fixture
+def slow_mail():
+    SlowBackend.sent, SlowBackend.during, SlowBackend.nested = [], [], []
+    with override_settings(**mailer_settings("tests.test_alerts.SlowBackend")):
+        yield SlowBackend
+
+
+def test_a_slow_mail_server_does_not_get_the_same_email_twice(data, slow_mail, caplog):
+    monitor.alert("busy", Rule("queue_length", stat="last", above=1))
+    # The send takes 10 minutes: ten evaluations run meanwhile.
+    slow_mail.during = [T0 + minutes * MINUTE for minutes in range(1, 11)]
+    evaluate(T0)
+    assert slow_mail.sent == ["[monitoring] FIRING: busy"]
+    assert slow_mail.nested == [0] * 10
+    transition = AlertTransition.objects.get()
+    assert (transition.attempts, transition.emailed, transition.error) == (1, T0, "")
+    assert "claim" not in caplog.text
+
+
+def test_a_send_that_outlasts_its_claim_is_taken_over_and_logged(data, slow_mail, caplog):
+    from monitoring.alerts import CLAIM_FOR
+
+    monitor.alert("busy", Rule("queue_length", stat="last", above=1))
+    # A send hung beyond the claim: another process takes the email over (as it
+    # would from a process that died while sending), and the first one says so.
+    slow_mail.during = [T0 + CLAIM_FOR + MINUTE]
+    evaluate(T0)
+    assert slow_mail.sent == ["[monitoring] FIRING: busy"] * 2
+    assert slow_mail.nested == [1]
+    assert (
+        "The email of alert 'busy' (fired) took longer to send than its claim lasts (15m), "
+        "and another process may have sent it too" in caplog.text
+    )
+    transition = AlertTransition.objects.get()
+    assert (transition.attempts, transition.emailed) == (2, T0 + CLAIM_FOR + MINUTE)
+    assert deliver(T0 + CLAIM_FOR + 2 * MINUTE) == 0
+    assert len(slow_mail.sent) == 2
+
+
 def test_a_rule_that_fails_to_evaluate_does_not_stop_the_others(data, caplog):
     broken = Rule("queue_length", stat="last", above=1)
     monitor.alert("broken", broken)
@@ -621,7 +710,7 @@ def test_the_dashboard_answers_its_banner_alone_for_auto_refresh(staff_client):
     text = response.content.decode()
     assert response.status_code == 200
     assert text.startswith('<div class="monitoring-banner-slot">')
-    assert 'data-rule="busy"' in text and "(value 12.0)" in text
+    assert 'data-rule="busy"' in text and "(value 12)" in text
     assert "monitoring-card" not in text and "<html" not in text
     AlertState.objects.filter(rule="busy").update(state="ok")
     assert staff_client.get(url).content.decode().strip() == (

@@ -2,6 +2,7 @@
 
 import datetime as dt
 import json
+import re
 
 import pytest
 from django.db import OperationalError, connection
@@ -168,6 +169,59 @@ def test_a_stuck_flusher_answers_503(staff_user, buffered, rf, lag, status):
             assert "1 data points wait, and the last flush was" in flush["error"]
         monitor.flush()
         assert health_report()["checks"]["flush"]["ok"] is True
+
+
+@pytest.mark.django_db(transaction=True)
+def test_points_waiting_on_a_flusher_that_never_started_answer_503(staff_user, buffered, rf):
+    request = rf.get(URL)
+    request.user = staff_user
+    start = buffered.start
+    buffered.start = lambda: None  # as if the thread could not be started
+    try:
+        monitor.get("queue_length").add(5, at=T0)
+        with override_settings(MONITORING_HEALTH_FLUSH_LAG=3600):
+            response = health_view(request)
+    finally:
+        buffered.start = start
+    assert response.status_code == 503
+    assert json.loads(response.content)["checks"]["flush"] == {
+        "ok": False,
+        "pending": 1,
+        "flush_age": None,
+        "thread_alive": False,
+        "error": "1 data points wait, and the flusher thread is not running (it never ran).",
+    }
+    monitor.flush()
+    assert health_report()["checks"]["flush"]["ok"] is True
+
+
+@pytest.mark.django_db(transaction=True)
+def test_points_waiting_on_a_dead_flusher_answer_503(staff_user, buffered, rf):
+    request = rf.get(URL)
+    request.user = staff_user
+    with override_settings(MONITORING_HEALTH_FLUSH_LAG=3600):
+        monitor.get("queue_length").add(5, at=T0)
+        thread = buffered._thread
+        assert health_report()["checks"]["flush"]["ok"] is True  # alive, and just started
+        # End the thread without writing, as an error its loop does not catch would.
+        buffered._tick, buffered._stopping = (lambda: None), True
+        buffered._wake.set()
+        thread.join(10)
+        del buffered._tick
+        buffered._stopping = False
+        assert not thread.is_alive()
+        monitor.get("queue_length").add(6, at=T0)  # the fast path starts no new thread
+        response = health_view(request)
+    assert response.status_code == 503
+    flush = json.loads(response.content)["checks"]["flush"]
+    assert (flush["ok"], flush["pending"], flush["thread_alive"]) == (False, 2, False)
+    assert re.fullmatch(
+        r"2 data points wait, and the flusher thread is not running "
+        r"\(its last flush was \d+ s ago\)\.",
+        flush["error"],
+    )
+    monitor.flush()
+    assert health_report()["checks"]["flush"]["ok"] is True
 
 
 @pytest.mark.parametrize("method", ["post", "put", "delete"])

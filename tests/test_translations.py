@@ -57,14 +57,15 @@ def test_the_compiler_writes_what_gettext_reads(tmp_path):
 def test_every_message_has_a_german_translation_with_the_same_placeholders():
     messages = read_po(PO)
     text = PO.read_text(encoding="utf-8")
-    ids = re.findall(r'^msgid "(.+)"$', text, re.M)
+    ids = re.findall(r'^(?:msgctxt "(.+)"\n)?msgid "(.+)"$', text, re.M)
     assert len(ids) > 80
     assert "fuzzy" not in text  # a fuzzy entry is left out of the .mo: untranslated
-    for msgid in ids:
+    for context, msgid in ids:
         msgid = msgid.replace('\\"', '"')
-        assert messages.get(msgid), f"untranslated: {msgid}"
+        key = f"{context}\x04{msgid}" if context else msgid  # as .mo files key them
+        assert messages.get(key), f"untranslated: {msgid}"
         placeholders = sorted(re.findall(r"%\(\w+\)[sr]|%%", msgid))
-        assert sorted(re.findall(r"%\(\w+\)[sr]|%%", messages[msgid])) == placeholders, msgid
+        assert sorted(re.findall(r"%\(\w+\)[sr]|%%", messages[key])) == placeholders, msgid
 
 
 @pytest.mark.django_db
@@ -136,3 +137,39 @@ def test_numbers_and_dates_follow_the_language(staff_client):
     # The peak: grouped digits, and the hour on each language's own clock.
     assert "1.234" in german and "15:00" in german
     assert "1,234" in english and "3:00 PM" in english
+
+
+@pytest.mark.django_db
+def test_alerts_speak_german_in_the_banner_badge_and_detail_page(staff_client):
+    import datetime as dt
+
+    from monitoring.alerts import Rule
+    from monitoring.models import AlertState, AlertTransition
+    from monitoring.register import monitor
+    from tests.factories import QueueLengthFactory
+
+    QueueLengthFactory(value=7)
+    monitor._alerts = {}  # the demo's rules: restored by conftest
+    monitor.alert("busy", Rule("queue_length", stat="last", above=0.5, window="1h", for_="5m"))
+    at = dt.datetime(2026, 3, 10, 14, 5, tzinfo=dt.timezone.utc)
+    AlertState.objects.create(rule="busy", state="firing", since=at, value=1234)
+    AlertTransition.objects.create(
+        rule="busy", previous="pending", state="firing", at=at, value=0.75, notify=True
+    )
+    german = "queue_length: letzter Wert der letzten 1 Std. über 0,5, 5 Min. lang"
+    english = "queue_length last over 1h above 0.5 for 5m"
+
+    def page(url, language, **params):
+        return staff_client.get(url, params, HTTP_ACCEPT_LANGUAGE=language).content.decode()
+
+    banner = page("/monitoring/", "de", part="banner")
+    assert f"{german} (Wert 1.234)" in banner
+    assert f"{english} (value 1,234)" in page("/monitoring/", "en", part="banner")
+    card = page(reverse("monitoring:monitor", args=["queue_length"]), "de", format="card")
+    assert f'title="{german}"' in card and "Alarm: busy" in card
+    detail = page(reverse("monitoring:monitor", args=["queue_length"]), "de")
+    assert f'<td class="monitoring-rule-firing">ausgelöst</td><td>{german}</td>' in detail
+    assert "<td>ausstehend → ausgelöst</td><td>0,75</td>" in detail
+    detail = page(reverse("monitoring:monitor", args=["queue_length"]), "en")
+    assert f'<td class="monitoring-rule-firing">firing</td><td>{english}</td>' in detail
+    assert "<td>pending → firing</td><td>0.75</td>" in detail

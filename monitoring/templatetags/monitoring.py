@@ -111,3 +111,11 @@ def monitoring_admin_module(context: template.Context) -> SafeString:
         request=context.get("request"),
     )
     return mark_safe(html)  # noqa: S308 - rendered and escaped by the template engine
+
+
+@register.filter
+def monitoring_number(value: int | float | None) -> str:
+    """Return ``value`` as the dashboard writes numbers, in the active language ("–" for None)."""
+    from monitoring.views.text import format_number
+
+    return format_number(value)

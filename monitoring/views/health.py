@@ -5,7 +5,8 @@ when one fails:
 
 - ``database``: the monitoring database answers a query;
 - ``flush``: this process's write buffer is not stuck (points wait no
-  longer than ``MONITORING_HEALTH_FLUSH_LAG`` seconds for a flush);
+  longer than ``MONITORING_HEALTH_FLUSH_LAG`` seconds for a flush, and not
+  at all on a flusher thread that is not running);
 - ``alerts``: no alert rule marked ``critical=True`` is firing.
 
 A bearer token (``MONITORING_HEALTH_TOKEN``) or a staff session also gets
@@ -45,16 +46,36 @@ def _database() -> dict[str, Any]:
 
 
 def _flush() -> dict[str, Any]:
+    """Check that this process's points get written: fail while some wait on a stuck flusher.
+
+    The flusher is stuck when points wait and it made no progress (took
+    points, finished a write or started) for longer than the bound, or when
+    its thread is not running: it died, or never started. A thread that does
+    not run writes nothing however long one waits, so that fails at once.
+    """
     from monitoring import storage
 
     stats = storage.stats()
     bound = conf.HEALTH_FLUSH_LAG
-    age = stats["flush_age"]
-    result: dict[str, Any] = {"ok": True, "pending": stats["pending"], "flush_age": age}
-    if stats["pending"] and age is not None and age > bound:
+    pending, age, alive = stats["pending"], stats["flush_age"], stats["thread_alive"]
+    result: dict[str, Any] = {
+        "ok": True,
+        "pending": pending,
+        "flush_age": age,
+        "thread_alive": alive,
+    }
+    if not pending:
+        return result
+    if not alive:
+        last = "it never ran" if age is None else f"its last flush was {age:.0f} s ago"
         result["ok"] = False
         result["error"] = (
-            f"{stats['pending']} data points wait, and the last flush was {age:.0f} s ago "
+            f"{pending} data points wait, and the flusher thread is not running ({last})."
+        )
+    elif age is not None and age > bound:
+        result["ok"] = False
+        result["error"] = (
+            f"{pending} data points wait, and the last flush was {age:.0f} s ago "
             f"(more than MONITORING_HEALTH_FLUSH_LAG, {bound} s)."
         )
     return result
