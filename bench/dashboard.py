@@ -20,10 +20,11 @@ CHECKOUT`` also opens, interleaved, another checkout's dashboard (say a
 ``git worktree`` of the previous commit, its static files built) served on
 the same data, and prints this checkout's first visits against it.
 
-Then it times a count monitor split by a dimension with 1,000 distinct values
-(``top=5``, 90 days, ``get_series`` as the view calls it) against the same
-chart unsplit, in interleaved rounds, and prints the medians, their spread
-and the ratio (target: within 3x). ``--split-only`` runs just that part.
+Then it times a count, a gauge and a duration monitor split by a dimension
+with 1,000 distinct values (``top=5``, 90 days, ``get_series`` as the view
+calls it) and filtered to one of its values, against the same chart
+unsplit, in interleaved rounds, and prints the medians, their spread and the
+ratios (target for the split: within 3x). ``--split-only`` runs just that part.
 """
 
 from __future__ import annotations
@@ -201,8 +202,8 @@ def ensure_visible(models_: list) -> None:
         raise SystemExit("The bench data is not visible to get_series(); rebuild the rollups.")
 
 
-def split_bench(runs: int, days: int = 90, values: int = 1000) -> None:
-    """Time a split by ``values`` distinct values, top 5, against the same chart unsplit."""
+def split_bench(runs: int, days: int = 90, values: int = 1000, kind: str = "count") -> None:
+    """Time a monitor of ``kind`` split by ``values`` distinct values, top 5, against unsplit."""
     import datetime as dt
     import random
 
@@ -210,16 +211,28 @@ def split_bench(runs: int, days: int = 90, values: int = 1000) -> None:
     from django.utils import timezone
 
     from monitoring.buckets import floor_bucket
-    from monitoring.models import IntegerCountBase, Rollup
+    from monitoring.models import (
+        DurationBase,
+        FloatValueBase,
+        IntegerCountBase,
+        Rollup,
+        RollupBin,
+    )
     from monitoring.queries import get_series
     from monitoring.register import monitor
-    from monitoring.storage.rollups import dimension_key
-    from monitoring.views import IntegerCountView
+    from monitoring.storage.rollups import bin_of, dimension_key
+    from monitoring.views import DurationView, IntegerCountView, ValueView
 
-    meta = type("Meta", (), {"app_label": "test_app", "db_table": "bench_split"})
+    base, view = {
+        "count": (IntegerCountBase, IntegerCountView),
+        "value": (FloatValueBase, ValueView),
+        "duration": (DurationBase, DurationView),
+    }[kind]
+    name = f"split_bench_{kind}"
+    meta = type("Meta", (), {"app_label": "test_app", "db_table": name})
     model = type(
-        "BenchSplit",
-        (IntegerCountBase,),
+        f"BenchSplit{kind.title()}",
+        (base,),
         {
             "__module__": __name__,
             "Meta": meta,
@@ -229,66 +242,102 @@ def split_bench(runs: int, days: int = 90, values: int = 1000) -> None:
     )
     with connection.schema_editor() as editor:
         editor.create_model(model)
-    monitor.register("split_bench", IntegerCountView.as_view(model=model))
+    monitor.register(name, view.as_view(model=model))
     # Rollups as the writer leaves them: per hour and per day, for twice the range (the
     # headline reads the period before too). Customers are Zipf-like: a few place most
-    # orders, each hour 30 of them order.
+    # orders, each hour 30 of them order (or report a reading, or are timed a few times).
     rng = random.Random(9)
     weights = [1 / (rank + 1) for rank in range(values)]
     customers = [f"c{rank:04d}" for rank in range(values)]
     end = timezone.now()
     hour = floor_bucket(end, "hour")
-    rows, days_rows = [], {}
+    rows: dict[tuple[str, int, str], list] = {}
+    bins: dict[tuple[str, int, str, int], int] = {}
     started = time.perf_counter()
     for step in range(2 * days * 24):
         at = hour - dt.timedelta(hours=step)
-        day = int(floor_bucket(at, "day").timestamp())
+        starts = {"hour": int(at.timestamp()), "day": int(floor_bucket(at, "day").timestamp())}
         for customer in set(rng.choices(customers, weights, k=30)):
-            count = rng.randint(1, 5)
             key = dimension_key(["customer"], [customer])
             last_at = int(at.timestamp()) * 1_000_000
-            rows.append(
-                Rollup(
-                    monitor="split_bench", resolution="hour", start=int(at.timestamp()),
-                    dimensions=key, count=count, sum=count, min=1, max=1, last=1, last_at=last_at,
-                )
-            )  # fmt: skip
-            daily = days_rows.setdefault((day, key), [0, last_at])
-            daily[0] += count
-    rows.extend(
-        Rollup(
-            monitor="split_bench", resolution="day", start=day, dimensions=key,
-            count=count, sum=count, min=1, max=1, last=1, last_at=last_at,
-        )
-        for (day, key), (count, last_at) in days_rows.items()
-    )  # fmt: skip
+            if kind == "count":
+                points = [1.0] * rng.randint(1, 5)
+            else:
+                points = [rng.uniform(1, 500) for _ in range(rng.randint(1, 3))]
+            for resolution, start in starts.items():
+                row = rows.get((resolution, start, key))
+                if row is None:
+                    row = rows[resolution, start, key] = [0, 0.0, points[0], points[0], 0, 0]
+                row[0] += len(points)
+                row[1] += sum(points)
+                row[2], row[3] = min(row[2], *points), max(row[3], *points)
+                if last_at >= row[5]:
+                    row[4], row[5] = points[-1], last_at
+                if kind == "duration":
+                    for point in points:
+                        index = (resolution, start, key, bin_of(point))
+                        bins[index] = bins.get(index, 0) + 1
     with transaction.atomic():
-        Rollup.objects.bulk_create(rows, batch_size=5000)
+        Rollup.objects.bulk_create(
+            (
+                Rollup(
+                    monitor=name, resolution=resolution, start=start, dimensions=key,
+                    count=count, sum=sum_, min=min_, max=max_, last=last, last_at=last_at,
+                )
+                for (resolution, start, key), (count, sum_, min_, max_, last, last_at)
+                in rows.items()
+            ),
+            batch_size=5000,
+        )  # fmt: skip
+        RollupBin.objects.bulk_create(
+            (
+                RollupBin(
+                    monitor=name, resolution=resolution, start=start, dimensions=key,
+                    bin=index, count=count,
+                )
+                for (resolution, start, key, index), count in bins.items()
+            ),
+            batch_size=5000,
+        )  # fmt: skip
     print(
-        f"\nsplit bench: {values:,} customers, {len(rows):,} rollup rows over {2 * days} days "
+        f"\nsplit bench, {kind}: {values:,} customers, {len(rows):,} rollup rows"
+        f"{f' and {len(bins):,} bins' if bins else ''} over {2 * days} days "
         f"({time.perf_counter() - started:.0f} s to fill)"
     )
     start = end - dt.timedelta(days=days)
-    variants = {"unsplit": {}, f"split, top 5 of {values:,}": {"split_by": "customer", "top": 5}}
-    times: dict[str, list[float]] = {name: [] for name in variants}
+    variants = {
+        "unsplit": {},
+        f"split, top 5 of {values:,}": {"split_by": "customer", "top": 5},
+        "filtered to 1 value": {"filters": {"customer": customers[3]}},
+    }
+    times: dict[str, list[float]] = {variant: [] for variant in variants}
     for kwargs in variants.values():  # warm up once each
-        get_series("split_bench", start=start, end=end, **kwargs)
+        get_series(name, start=start, end=end, **kwargs)
     for _ in range(runs):
-        for name, kwargs in variants.items():
+        for variant, kwargs in variants.items():
             began = time.perf_counter()
-            series = get_series("split_bench", start=start, end=end, **kwargs)
-            times[name].append((time.perf_counter() - began) * 1000)
-    assert len(series.groups) == 6, series.groups  # top 5 and other
-    medians = {name: statistics.median(values_) for name, values_ in times.items()}
+            series = get_series(name, start=start, end=end, **kwargs)
+            times[variant].append((time.perf_counter() - began) * 1000)
+            if "split_by" in kwargs:
+                assert len(series.groups) == 6, series.groups  # top 5 and other
+    medians = {variant: statistics.median(values_) for variant, values_ in times.items()}
     print(f"get_series over {days} days ({series.resolution} buckets), median of {runs}:")
-    for name, values_ in times.items():
+    for variant, values_ in times.items():
         print(
-            f"  {name:24} {medians[name]:8.1f} ms  (spread {min(values_):.1f} to "
+            f"  {variant:24} {medians[variant]:8.1f} ms  (spread {min(values_):.1f} to "
             f"{max(values_):.1f} ms)"
         )
     split, unsplit = medians[f"split, top 5 of {values:,}"], medians["unsplit"]
     ratio = split / unsplit
     print(f"  split / unsplit: {ratio:.2f}; target <= 3: {'met' if ratio <= 3 else 'MISSED'}")
+    filtered = medians["filtered to 1 value"] / unsplit
+    print(f"  filtered / unsplit: {filtered:.2f}")
+
+
+def split_benches(runs: int, days: int) -> None:
+    """Run :func:`split_bench` for a count, a gauge and a duration."""
+    for kind in ("count", "value", "duration"):
+        split_bench(runs, days, kind=kind)
 
 
 def serve(db_path: str, port: int) -> None:
@@ -486,7 +535,7 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             setup_django(str(Path(tmp) / "bench.sqlite3"))
             staff_session()  # migrates
-            split_bench(max(args.runs, 7), args.days)
+            split_benches(max(args.runs, 7), args.days)
         return
 
     from playwright.sync_api import sync_playwright
@@ -553,7 +602,7 @@ def main() -> None:
         if compared:
             report_compared(results["lazy, first visit"], compared, args.compare)
         server_times(session, max(args.runs, 7))
-        split_bench(max(args.runs, 7), args.days)
+        split_benches(max(args.runs, 7), args.days)
 
 
 if __name__ == "__main__":

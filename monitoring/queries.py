@@ -19,6 +19,8 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import connections
+from django.db.models import F, Max, Min, Q, Sum, Window
+from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from monitoring.buckets import (
@@ -299,8 +301,27 @@ def _key_value(field: Any, value: Any) -> Any:
     return dimension_value(field, value)
 
 
+class _FloatSum(Sum):
+    """Sum a float column without failing past the largest double.
+
+    PostgreSQL raises "value out of range" when a float8 sum overflows, where
+    Python (and SQLite) give infinity; summed as numeric, the sum reaches
+    Python whole, and ``float()`` makes it infinity too.
+    """
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return self.as_sql(
+            compiler, connection, template="%(function)s(CAST(%(expressions)s AS numeric))", **extra
+        )
+
+
 class _Reader:
-    """Read one monitor's rollups of one resolution, merged per bucket and per split value."""
+    """Read one monitor's rollups of one resolution, merged per bucket and per split value.
+
+    Filters are applied in SQL: a pattern on the dimension keys narrows the
+    rows to those that may match, the few distinct keys left are checked
+    exactly in Python, and the rows are then read by those keys alone.
+    """
 
     def __init__(
         self,
@@ -332,24 +353,60 @@ class _Reader:
         self._labels[dimensions] = label
         return label
 
-    def _rows(self, start_s: int, end_s: int, keys: list[str] | None = None) -> Any:
+    def _narrowed(self) -> Q:
+        """Return a condition on the dimension keys that every key the filters want meets.
+
+        Keys are canonical JSON (``{"plan":"pro","region":"eu"}``), so a wanted
+        value appears as ``"plan":"pro"`` followed by ``,`` or ``}``. It is a
+        superset: SQLite's LIKE ignores case, so :meth:`wanted_keys` checks
+        the keys it lets through.
+        """
+        condition = Q()
+        for name, wanted in self.filters.items():
+            if None in wanted:
+                continue  # a key without the dimension has it None too: no pattern for that
+            either = Q(pk__in=[])
+            for value in wanted:
+                pair = f"{json.dumps(name)}:{json.dumps(value, separators=(',', ':'), default=str)}"
+                either |= Q(dimensions__contains=f"{pair},") | Q(dimensions__endswith=f"{pair}}}")
+            condition &= either
+        return condition
+
+    def _rows(
+        self,
+        start_s: int,
+        end_s: int,
+        keys: list[str] | None = None,
+        model: Any = None,
+        exclude: list[str] | None = None,
+    ) -> Any:
         from monitoring.models import Rollup
 
-        rows = Rollup.objects.using(conf.DATABASE).filter(
-            monitor=self.handle.name,
-            resolution=self.resolution,
-            start__gte=start_s,
-            start__lt=end_s,
+        rows = (
+            (model or Rollup)
+            .objects.using(conf.DATABASE)
+            .filter(
+                monitor=self.handle.name,
+                resolution=self.resolution,
+                start__gte=start_s,
+                start__lt=end_s,
+            )
         )
-        return rows if keys is None else rows.filter(dimensions__in=keys)
+        if keys is not None:
+            rows = rows.filter(dimensions__in=keys)
+        return rows.exclude(dimensions__in=exclude) if exclude else rows
 
     def key_totals(self, start_s: int, end_s: int) -> dict[str, _Bucket]:
-        """Return the count and sum of each dimension key over the span, summed in SQL."""
-        from django.db.models import Sum
+        """Return the count and sum of each dimension key over the span, summed in SQL.
 
+        With filters, only the keys their pattern lets through (see :meth:`_narrowed`).
+        """
         totals = {}
-        rows = self._rows(start_s, end_s).order_by().values("dimensions")
-        for dims, count, sum_ in rows.annotate(n=Sum("count"), s=Sum("sum")).values_list(
+        rows = self._rows(start_s, end_s)
+        if self.filters:
+            rows = rows.filter(self._narrowed())
+        rows = rows.order_by().values("dimensions")
+        for dims, count, sum_ in rows.annotate(n=Sum("count"), s=_FloatSum("sum")).values_list(
             "dimensions", "n", "s"
         ):
             bucket = totals[dims] = _Bucket()
@@ -362,13 +419,17 @@ class _Reader:
             return None
         return [key for key in keys if self._label(key) is not None]
 
+    def keys(self, start_s: int, end_s: int) -> list[str] | None:
+        """Return the dimension keys in the span that the filters let through; None without."""
+        if not self.filters:
+            return None
+        return self.wanted_keys(self.key_totals(start_s, end_s))
+
     def read_counts(self, start_s: int, end_s: int, keys: list[str] | None) -> dict[int, _Bucket]:
         """Return {bucket start: count and sum} over ``keys`` (None: every key), summed in SQL.
 
         Enough for a count monitor, whose buckets show only their sum.
         """
-        from django.db.models import Sum
-
         result: dict[int, _Bucket] = {}
         rows = self._rows(start_s, end_s, keys).order_by().values("start")
         for start, count, sum_ in rows.annotate(n=Sum("count"), s=Sum("sum")).values_list(
@@ -378,18 +439,65 @@ class _Reader:
             bucket.count, bucket.sum = count, sum_
         return result
 
+    def read_merged(
+        self,
+        start_s: int,
+        end_s: int,
+        keys: list[str] | None,
+        exclude: list[str] | None = None,
+    ) -> dict[int, _Bucket]:
+        """Return {bucket start: bucket} of the rows of ``keys`` less ``exclude``, merged in SQL.
+
+        Every stat of every kind: count, sum, min and max aggregated per bucket,
+        the last reading of each bucket picked by a window function, and for
+        durations the histogram bins summed per bucket. ``keys`` None reads every key.
+        """
+        from monitoring.models import RollupBin
+
+        result: dict[int, _Bucket] = {}
+        rows = self._rows(start_s, end_s, keys, exclude=exclude)
+        merged = rows.order_by().values("start")
+        merged = merged.annotate(
+            n=Sum("count"), s=_FloatSum("sum"), lo=Min("min"), hi=Max("max"), at=Max("last_at")
+        )
+        for start, count, sum_, min_, max_, last_at in merged.values_list(
+            "start", "n", "s", "lo", "hi", "at"
+        ):
+            bucket = result[start] = _Bucket()
+            bucket.merge_row(count, sum_, min_, max_, None, last_at)
+        if not result:
+            return result
+        # The last reading of each bucket: its latest row's, one row per bucket.
+        latest = rows.annotate(
+            rank=Window(
+                RowNumber(),
+                partition_by=[F("start")],
+                order_by=[F("last_at").desc(), F("last").desc()],
+            )
+        )
+        for start, last in latest.filter(rank=1).values_list("start", "last"):
+            result[start].last = last
+        if self.handle.kind == "duration":
+            bins = self._rows(start_s, end_s, keys, model=RollupBin, exclude=exclude)
+            bins = bins.order_by().values("start", "bin").annotate(n=Sum("count"))
+            for start, index, count in bins.values_list("start", "bin", "n"):
+                bucket = result.get(start)
+                if bucket is not None:
+                    bucket.bins[index] = count
+        return result
+
     def read(
         self, start_s: int, end_s: int, keys: list[str] | None = None
     ) -> dict[str, dict[int, _Bucket]]:
         """Return {split label: {bucket start: merged bucket}} for buckets in [start_s, end_s).
 
-        ``keys`` limits the rows read to those dimension keys.
+        ``keys`` limits the rows read to those dimension keys; without, the
+        keys the filters let through (every key without filters).
         """
         from monitoring.models import RollupBin
 
-        alias = conf.DATABASE
-        key = {"monitor": self.handle.name, "resolution": self.resolution}
-        span = {"start__gte": start_s, "start__lt": end_s}
+        if keys is None:
+            keys = self.keys(start_s, end_s)
         result: dict[str, dict[int, _Bucket]] = defaultdict(dict)
         rows = self._rows(start_s, end_s, keys)
         for start, dims, count, sum_, min_, max_, last, last_at in rows.values_list(
@@ -403,7 +511,7 @@ class _Reader:
                 bucket = result[label][start] = _Bucket()
             bucket.merge_row(count, sum_, min_, max_, last, last_at)
         if self.handle.kind == "duration":
-            bins = RollupBin.objects.using(alias).filter(**key, **span)
+            bins = self._rows(start_s, end_s, keys, model=RollupBin)
             for start, dims, index, count in bins.values_list(
                 "start", "dimensions", "bin", "count"
             ):
@@ -532,40 +640,10 @@ def get_series(
         # thousands of values reads one row per bucket, plus the rows of the top N.
         buckets, groups = _count_series(reader, first_s, end_s, resolution, epochs, top, integer)
     else:
-        by_label = reader.read(first_s, end_s)
-        if base != resolution:
-            by_label = _regroup(by_label, resolution)
-        buckets = defaultdict(_Bucket)
-        for label_buckets in by_label.values():
-            for bucket_start, bucket in label_buckets.items():
-                buckets[bucket_start].merge(bucket)
+        # Gauges and durations too: filtered by key and merged per bucket in SQL, the
+        # rows of the top N values read one by one and "other" merged by the database.
+        buckets, groups = _reading_series(reader, first_s, end_s, resolution, epochs, top)
     values = _values(kind, epochs, buckets, integer)
-
-    if split_by is not None and kind != "count":
-        totals = {label: _total(b.values()) for label, b in by_label.items()}
-        ranked = sorted(totals, key=lambda label: (-_group_total(kind, totals[label]), label))
-        for label in ranked[:top]:
-            groups.append(
-                Group(
-                    label,
-                    _values(kind, epochs, by_label[label], integer),
-                    _group_total(kind, totals[label], integer),
-                )
-            )
-        rest = ranked[top:]
-        if rest:
-            merged: dict[int, _Bucket] = defaultdict(_Bucket)
-            for label in rest:
-                for bucket_start, bucket in by_label[label].items():
-                    merged[bucket_start].merge(bucket)
-            groups.append(
-                Group(
-                    OTHER,
-                    _values(kind, epochs, merged, integer),
-                    _group_total(kind, _total(merged.values()), integer),
-                    other=True,
-                )
-            )
 
     # The headline covers [start, end) and the previous period the same span
     # before it, read at the finest resolution still retained for both: a
@@ -584,15 +662,11 @@ def get_series(
     ]
     # A bucket belongs to a period when it starts inside it; end itself is exclusive.
     end_s = edges[2] if floor_bucket(end, summary_resolution) == end else edges[2] + 1
-    if kind == "count":
-        keys = unsplit.wanted_keys(unsplit.key_totals(edges[0], end_s)) if cleaned else None
+    keys = unsplit.keys(edges[0], end_s)
+    read_period = unsplit.read_counts if kind == "count" else unsplit.read_merged
 
-        def period(first: int, stop: int) -> _Bucket:
-            return _total(unsplit.read_counts(first, stop, keys).values())
-    else:
-
-        def period(first: int, stop: int) -> _Bucket:
-            return _total(unsplit.read(first, stop).get("", {}).values())
+    def period(first: int, stop: int) -> _Bucket:
+        return _total(read_period(first, stop, keys).values())
 
     if summary_resolution == resolution:
         # The chart's own buckets are exactly the current period's: don't read them twice.
@@ -679,6 +753,68 @@ def _count_series(
                 other=True,
             )
         )
+    return buckets, groups
+
+
+def _reading_series(
+    reader: _Reader,
+    first_s: int,
+    end_s: int,
+    resolution: str,
+    epochs: list[int],
+    top: int,
+) -> tuple[dict[int, _Bucket], list[Group]]:
+    """Return the buckets and groups of a gauge or a duration, filtered and ranked in SQL.
+
+    Unsplit, the buckets are merged by the database. A split ranks the keys
+    by their number of points in one ``GROUP BY dimensions``, reads the rows
+    of the top N values, and has the database merge the rest into "other";
+    the chart's buckets are the groups merged.
+    """
+    kind = reader.handle.kind
+    integer = reader.handle.integer
+
+    def regrouped(buckets: dict[int, _Bucket]) -> dict[int, _Bucket]:
+        if reader.resolution == resolution:
+            return buckets
+        return _regroup({"": buckets}, resolution)[""]
+
+    if reader.split_by is None:
+        return regrouped(reader.read_merged(first_s, end_s, reader.keys(first_s, end_s))), []
+    key_totals = reader.key_totals(first_s, end_s)
+    keys = reader.wanted_keys(key_totals)
+    label_counts: dict[str, int] = defaultdict(int)
+    label_keys: dict[str, list[str]] = defaultdict(list)
+    for key in key_totals if keys is None else keys:
+        label = reader._label(key)
+        label_counts[label] += key_totals[key].count
+        label_keys[label].append(key)
+    ranked = sorted(label_counts, key=lambda label: (-label_counts[label], label))
+    chosen = ranked[:top]
+    chosen_keys = [key for label in chosen for key in label_keys[label]]
+    by_label = reader.read(first_s, end_s, chosen_keys) if chosen_keys else {}
+    if reader.resolution != resolution:
+        by_label = _regroup(by_label, resolution)
+    parts = [by_label.get(label, {}) for label in chosen]
+    groups = [
+        Group(label, _values(kind, epochs, part, integer), label_counts[label])
+        for label, part in zip(chosen, parts, strict=True)
+    ]
+    if ranked[top:]:
+        other = regrouped(reader.read_merged(first_s, end_s, keys, exclude=chosen_keys))
+        parts.append(other)
+        groups.append(
+            Group(
+                OTHER,
+                _values(kind, epochs, other, integer),
+                _group_total(kind, _total(other.values())),
+                other=True,
+            )
+        )
+    buckets: dict[int, _Bucket] = defaultdict(_Bucket)
+    for part in parts:
+        for bucket_start, bucket in part.items():
+            buckets[bucket_start].merge(bucket)
     return buckets, groups
 
 

@@ -686,31 +686,45 @@ def test_the_picker_of_a_monitor_page_sets_start_and_end(dashboard, known_data):
 
 
 def test_split_counts_are_stacked_bars(dashboard, known_data):
-    # Two plans in the same hour: stacked, both colours share a column; drawn over each
-    # other, the smaller bar would hide behind the larger one.
+    # Two plans in the same hour: pro 4 (known_data) and free 2. Stacked, the column is
+    # 2 + 4 = 6 tall, with pro's band on top of free's; drawn over each other it would
+    # be only 4 tall, the smaller bar hidden in the larger one.
     OrderCountFactory(plan="free", value=2, created=timezone.now() - dt.timedelta(hours=5))
     dashboard.open("?range=24h")
     dashboard.wait_drawn("orders")
-    both = dashboard.card("orders").evaluate(
+    column = dashboard.card("orders").evaluate(
         """card => {
+            const u = window.djangoMonitoring.plotOf(card);
+            // The bucket where both plans ordered: every series has a value there.
+            const idx = u.data[1].findIndex((v, i) => v && u.data[2][i]);
+            const left = Math.round(u.valToPos(u.data[0][idx], 'x', true));
             const canvas = card.querySelector('.monitoring-chart canvas');
             const {width, height} = canvas;
-            const data = canvas.getContext('2d').getImageData(0, 0, width, height).data;
-            let best = 0;
-            for (let x = 0; x < width; x++) {
-                let blue = 0, orange = 0;
+            const pixels = canvas.getContext('2d').getImageData(0, 0, width, height).data;
+            // The highest pixel painted in the bar's colours near the bucket's x.
+            let top = height;
+            for (let x = Math.max(0, left - 3); x <= Math.min(width - 1, left + 3); x++) {
                 for (let y = 0; y < height; y++) {
                     const i = (y * width + x) * 4;
-                    const [r, g, b] = [data[i], data[i + 1], data[i + 2]];
-                    if (b > r + 60) blue++;
-                    if (r > b + 60 && g > b) orange++;
+                    const [r, g, b] = [pixels[i], pixels[i + 1], pixels[i + 2]];
+                    if (b > r + 60 || (r > b + 60 && g > b)) { top = Math.min(top, y); break; }
                 }
-                best = Math.max(best, Math.min(blue, orange));
             }
-            return best;
+            return {
+                tops: [u.data[1][idx], u.data[2][idx]],
+                drawnTop: top,
+                sumTop: u.valToPos(6, 'y', true),
+                tallestTop: u.valToPos(4, 'y', true),
+                ymax: u.scales.y.max,
+            };
         }"""
     )
-    assert both > 5
+    # Each series holds its own value plus those of the groups under it.
+    assert column["tops"] == [6, 2]
+    assert column["ymax"] >= 6
+    # The drawn column reaches the sum, well above where a lone bar of 4 would end.
+    assert abs(column["drawnTop"] - column["sumTop"]) <= 3, column
+    assert column["tallestTop"] - column["drawnTop"] > 10, column
     # The legend lists the groups as they rank: pro (4) before free (2).
     labels = dashboard.card("orders").locator(".u-legend .u-series .u-label").all_inner_texts()
     assert labels[1:] == ["pro", "free"]

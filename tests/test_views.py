@@ -12,6 +12,7 @@ from django.test import override_settings
 from django.test.utils import isolate_apps
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
 from hypothesis import HealthCheck, example, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
@@ -689,10 +690,17 @@ def test_a_dimension_on_a_monitor_without_it_is_unknown(staff_client):
     assert "plan" not in body["allowed"]
 
 
-@pytest.mark.parametrize("fmt", ["page", "card", "json", "csv"])
-def test_every_format_answers_bad_parameters_with_json(staff_client, fmt):
+@pytest.mark.parametrize("fmt", ["card", "json", "csv"])
+def test_every_format_but_the_page_answers_bad_parameters_with_json(staff_client, fmt):
     body = get_400(staff_client, "user_count", format=fmt, range="forever")
     assert body["parameter"] == "range"
+
+
+def test_the_page_answers_bad_parameters_with_a_page(staff_client):
+    response = staff_client.get(url("user_count"), {"format": "page", "range": "forever"})
+    assert response.status_code == 400
+    assert response["Content-Type"].startswith("text/html")
+    assert "“range”" in response.content.decode()
 
 
 # -- CSV --------------------------------------------------------------------------
@@ -1031,6 +1039,59 @@ def test_no_stored_value_gives_a_500_or_invalid_json(staff_client, values, name,
 
 
 # -- the monitor's page and the choice of format -------------------------------------
+
+
+BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+
+
+@pytest.mark.parametrize(
+    ("params", "parameter"),
+    [
+        ({"range": "bad"}, "range"),
+        ({"format": "bad"}, "format"),
+        ({"range": "<script>alert(1)</script>"}, "range"),
+        ({"format": "page", "top": "0", "split": "plan"}, "top"),
+    ],
+)
+def test_a_browser_gets_a_page_that_names_the_bad_parameter(staff_client, params, parameter):
+    response = staff_client.get(url("orders"), params, headers={"Accept": BROWSER_ACCEPT})
+    assert response.status_code == 400
+    assert response["Content-Type"].startswith("text/html")
+    assert "no-cache" in response["Cache-Control"]
+    content = response.content.decode()
+    assert "<html" in content and "monitoring.css" in content  # the dashboard's look
+    assert 'class="monitoring monitoring-denied monitoring-bad-request"' in content
+    assert f"“{parameter}”" in content
+    # The form's own message, what the parameter accepts, and the ways back.
+    as_json = {**params, "format": "json"} if params.get("format") == "page" else params
+    error = get_400(staff_client, "orders", **as_json)
+    assert escape(error["error"]) in content
+    for allowed in error["allowed"]:
+        assert f"<code>{escape(allowed)}</code>" in content
+    assert f'href="{reverse("monitoring:dashboard")}"' in content
+    assert f'href="{url("orders")}"' in content
+    assert "<script>alert" not in content
+
+
+@pytest.mark.parametrize(
+    ("params", "headers"),
+    [
+        ({}, {}),  # a script that sends no Accept header
+        ({}, {"Accept": "*/*"}),  # curl
+        ({}, {"Accept": "application/json"}),
+        ({}, {"Accept": "text/csv"}),
+        ({}, {"Accept": BROWSER_ACCEPT, "X-Requested-With": "XMLHttpRequest"}),  # a card
+        ({"format": "json"}, {"Accept": BROWSER_ACCEPT}),  # the parameter wins
+        ({"format": "csv"}, {"Accept": BROWSER_ACCEPT}),
+        ({"format": "card"}, {"Accept": BROWSER_ACCEPT}),
+        ({"format": "bad"}, {"Accept": "application/json"}),
+    ],
+)
+def test_clients_and_cards_keep_getting_json_for_a_bad_parameter(staff_client, params, headers):
+    response = staff_client.get(url("orders"), {"range": "bad", **params}, headers=headers)
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["parameter"] in ("range", "format")
 
 
 @pytest.mark.parametrize(

@@ -34,7 +34,7 @@ from monitoring import queries
 from monitoring.buckets import site_timezone, to_utc
 from monitoring.conf import conf
 from monitoring.exceptions import NotRegistered
-from monitoring.forms import MAX_TOP, RANGES, MonitorQueryForm, Query
+from monitoring.forms import FORMATS, MAX_TOP, RANGES, MonitorQueryForm, Query
 from monitoring.models import MonitorBase
 from monitoring.register import Monitor, monitor
 from monitoring.views.access import StaffRequiredMixin, deny, has_access, not_found
@@ -163,7 +163,7 @@ class MonitorView(StaffRequiredMixin, View):
         handle = self.get_monitor()
         form = self.get_form(handle)
         if not form.is_valid():
-            return JsonResponse(form.error_json(), status=400)
+            return self.render_bad_request(handle, form)
         query = self.get_query(form)
         if query.format == "page":
             # The page draws its chart from the card, which it fetches like the dashboard.
@@ -183,6 +183,24 @@ class MonitorView(StaffRequiredMixin, View):
         if query.format == "csv":
             return self.render_csv(handle, series, data)
         return self.render_card(handle, series, data, query)
+
+    def render_bad_request(self, handle: Monitor, form: MonitorQueryForm) -> HttpResponse:
+        """Return the 400 for bad parameters: a page for a browser, JSON for anyone else.
+
+        A browser asks for the monitor's page: ``?format=page``, or no valid
+        ``?format=`` and headers that ask for HTML (a script that sends no
+        ``Accept`` keeps getting JSON).
+        """
+        body = form.error_json()
+        asked = self.request.GET.get("format")
+        if asked not in FORMATS:  # missing, or itself the bad parameter: ask the headers
+            wants_html = "text/html" in self.request.headers.get("Accept", "")
+            asked = requested_format(self.request) if wants_html else "json"
+        if asked != "page":
+            return JsonResponse(body, status=400)
+        context = {**base_context(self.request), "monitor": handle, **body}
+        html = render_to_string("monitoring/bad_request.html", context, request=self.request)
+        return HttpResponse(html, status=400)
 
     def render_csv(
         self, handle: Monitor, series: queries.Series, data: dict[str, Any]
