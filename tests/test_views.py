@@ -1073,6 +1073,17 @@ def test_a_browser_gets_a_page_that_names_the_bad_parameter(staff_client, params
     assert "<script>alert" not in content
 
 
+def test_the_bad_parameter_page_speaks_german(staff_client):
+    response = staff_client.get(
+        url("orders"), {"range": "bad"}, headers={"Accept": BROWSER_ACCEPT, "Accept-Language": "de"}
+    )
+    assert response.status_code == 400
+    content = response.content.decode()
+    assert "Ihr Parameter „range“ ist ungültig" in content
+    assert "Erlaubt sind:" in content
+    assert "mit seinen Standardeinstellungen zeigen" in content
+
+
 @pytest.mark.parametrize(
     ("params", "headers"),
     [
