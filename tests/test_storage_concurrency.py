@@ -16,7 +16,7 @@ from monitoring.models import Rollup
 from monitoring.register import monitor
 from monitoring.storage.maintenance import prune, rebuild
 from test_app.models import MonitorUserCount
-from tests.conftest import finish_adding, kill_running, start_worker
+from tests.conftest import finish_adding, kill_running, reported_losses, start_worker
 from tests.test_storage import BACKENDS
 
 pytestmark = [pytest.mark.heavy, pytest.mark.django_db(transaction=True)]
@@ -136,7 +136,7 @@ def test_sqlite_writers_readers_and_rebuilds_on_one_file_surface_no_lock_errors(
             rebuild([monitor.get("user_count")], batch_size=5_000)
         for worker in workers:
             err = finish_adding(worker, 20000, timeout=120)
-            assert "lost" not in err and "dropped" not in err, err
+            assert not reported_losses(err), err
     finally:
         kill_running(workers)
         stop.set()
