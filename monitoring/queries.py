@@ -419,6 +419,28 @@ class _Reader:
             return None
         return [key for key in keys if self._label(key) is not None]
 
+    def ranked_labels(
+        self, start_s: int, end_s: int
+    ) -> tuple[list[str] | None, list[str], dict[str, _Bucket], dict[str, list[str]]]:
+        """Return what a split needs of the keys in the span, from one ``GROUP BY dimensions``.
+
+        That is: the keys the filters let through (None: every key), the split
+        labels ranked by their group total (see :func:`_group_total`), and per
+        label its count and sum and its keys.
+        """
+        key_totals = self.key_totals(start_s, end_s)
+        keys = self.wanted_keys(key_totals)
+        totals: dict[str, _Bucket] = defaultdict(_Bucket)
+        label_keys: dict[str, list[str]] = defaultdict(list)
+        for key in key_totals if keys is None else keys:
+            label = self._label(key)
+            totals[label].count += key_totals[key].count
+            totals[label].sum += key_totals[key].sum
+            label_keys[label].append(key)
+        kind = self.handle.kind
+        ranked = sorted(totals, key=lambda label: (-_group_total(kind, totals[label]), label))
+        return keys, ranked, totals, label_keys
+
     def keys(self, start_s: int, end_s: int) -> list[str] | None:
         """Return the dimension keys in the span that the filters let through; None without."""
         if not self.filters:
@@ -708,21 +730,12 @@ def _count_series(
     if reader.split_by is None and not reader.filters:
         # The plain chart, most of the dashboard's: one query, no ranking.
         return _regrouped_counts(reader, first_s, end_s, resolution, None), []
-    key_totals = reader.key_totals(first_s, end_s)
-    keys = reader.wanted_keys(key_totals)
+    keys, ranked, label_totals, label_keys = reader.ranked_labels(first_s, end_s)
     buckets = _regrouped_counts(reader, first_s, end_s, resolution, keys)
     regroup = reader.resolution != resolution
     groups: list[Group] = []
     if reader.split_by is None:
         return buckets, groups
-    label_totals: dict[str, _Bucket] = defaultdict(_Bucket)
-    label_keys: dict[str, list[str]] = defaultdict(list)
-    for key in key_totals if keys is None else keys:
-        label = reader._label(key)
-        label_totals[label].count += key_totals[key].count
-        label_totals[label].sum += key_totals[key].sum
-        label_keys[label].append(key)
-    ranked = sorted(label_totals, key=lambda label: (-label_totals[label].sum, label))
     chosen = ranked[:top]
     by_label = reader.read(first_s, end_s, [key for label in chosen for key in label_keys[label]])
     if regroup:
@@ -781,15 +794,7 @@ def _reading_series(
 
     if reader.split_by is None:
         return regrouped(reader.read_merged(first_s, end_s, reader.keys(first_s, end_s))), []
-    key_totals = reader.key_totals(first_s, end_s)
-    keys = reader.wanted_keys(key_totals)
-    label_counts: dict[str, int] = defaultdict(int)
-    label_keys: dict[str, list[str]] = defaultdict(list)
-    for key in key_totals if keys is None else keys:
-        label = reader._label(key)
-        label_counts[label] += key_totals[key].count
-        label_keys[label].append(key)
-    ranked = sorted(label_counts, key=lambda label: (-label_counts[label], label))
+    keys, ranked, label_totals, label_keys = reader.ranked_labels(first_s, end_s)
     chosen = ranked[:top]
     chosen_keys = [key for label in chosen for key in label_keys[label]]
     by_label = reader.read(first_s, end_s, chosen_keys) if chosen_keys else {}
@@ -797,7 +802,7 @@ def _reading_series(
         by_label = _regroup(by_label, resolution)
     parts = [by_label.get(label, {}) for label in chosen]
     groups = [
-        Group(label, _values(kind, epochs, part, integer), label_counts[label])
+        Group(label, _values(kind, epochs, part, integer), _group_total(kind, label_totals[label]))
         for label, part in zip(chosen, parts, strict=True)
     ]
     if ranked[top:]:
