@@ -129,11 +129,12 @@ def _labels(handle: Monitor) -> list[str]:
 def _label_values(handle: Monitor, dimensions: str) -> tuple[str, ...]:
     """Return a rollup key's dimension values in label order (None and missing as "")."""
     found = json.loads(dimensions) if dimensions else {}
-    values = []
-    for name in handle.dimension_names():
-        value = found.get(name)
-        values.append("" if value is None else str(value))
-    return tuple(values)
+    return _label_texts(found.get(name) for name in handle.dimension_names())
+
+
+def _label_texts(values: Iterable[Any]) -> tuple[str, ...]:
+    """Return dimension values as label values: None as ""."""
+    return tuple("" if value is None else str(value) for value in values)
 
 
 def _bucket_index(bin_index: int) -> int | None:
@@ -258,7 +259,7 @@ class RollupCollector:
             return
         totals: dict[tuple[str, ...], float] = defaultdict(float)
         for key, value in found.items():
-            totals[tuple("" if v is None else str(v) for v in key)] += value
+            totals[_label_texts(key)] += value
         yield self._counter_family(handle, totals)
 
     def _gauge(
